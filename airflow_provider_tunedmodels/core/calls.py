@@ -1,0 +1,45 @@
+"""A REST call described as data, so one description serves the sync and async clients."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+__all__ = ["ApiCall", "QueryParams"]
+
+T = TypeVar("T")
+
+QueryParams = Mapping[str, str | int | float | bool | None]
+
+
+@dataclass(frozen=True)
+class ApiCall(Generic[T]):
+    """One REST method invocation.
+
+    :param method: HTTP verb.
+    :param path: path below the API version, e.g. ``tunedModels/abc``.
+    :param parse: turns the decoded JSON answer into the result.
+    :param params: query parameters; ``None`` values are left out.
+    :param body: JSON body, already in wire format.
+    :param idempotent: safe to repeat after it may have reached the server
+        (see :mod:`airflow_provider_tunedmodels.core.retry`).
+    :param api_version: overrides the connection's API version (e.g. ``v1`` for cancel).
+    """
+
+    method: str
+    path: str
+    parse: Callable[[Any], T]
+    params: QueryParams | None = None
+    body: Any = None
+    idempotent: bool = True
+    api_version: str | None = None
+
+    def query(self) -> dict[str, str]:
+        """The query parameters as strings, ``None`` values dropped."""
+        result: dict[str, str] = {}
+        for key, value in (self.params or {}).items():
+            if value is None:
+                continue
+            result[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
+        return result
