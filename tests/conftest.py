@@ -1,0 +1,92 @@
+"""Test-session setup shared by every suite.
+
+Airflow reads ``AIRFLOW_HOME`` when it is first imported, so the isolated home
+is set here, before any test module imports Airflow: tests never touch
+``~/airflow`` and always start from an empty SQLite metadata database.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
+
+_HOME = Path(tempfile.mkdtemp(prefix="tunedmodels-test-airflow-home-"))
+os.environ["AIRFLOW_HOME"] = str(_HOME)
+os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_HOME / "dags")
+os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME / 'airflow.db'}"
+os.environ.pop("AIRFLOW_CONN_GEMINI_TUNED_MODELS_DEFAULT", None)
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> Path:
+    """A migrated SQLite metadata database in the session's ``AIRFLOW_HOME``.
+
+    Needed by ``dag.test()``; the migration runs once per test session.
+    """
+    marker = _HOME / ".migrated"
+    if not marker.exists():
+        subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            check=True,
+            capture_output=True,
+            env=os.environ.copy(),
+        )
+        marker.touch()
+    return _HOME
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    shutil.rmtree(_HOME, ignore_errors=True)
+
+
+@pytest.fixture
+def restore_env() -> Iterator[None]:
+    """Undo environment changes a test makes (connections set via ``AIRFLOW_CONN_*``)."""
+    saved = os.environ.copy()
+    yield
+    os.environ.clear()
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[RunningEmulator]:
+    """A bundled emulator on loopback for the requesting test module, stepping every 2 ms.
+
+    Modules that need other emulator options (or a reset per test) define their own.
+    """
+    from airflow_provider_tunedmodels.emulator.testing import run_emulator
+
+    with run_emulator(step_seconds=0.002) as running:
+        yield running
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly when the production topology (PostgreSQL + Celery + Redis) did not run."""
+    skipped = terminalreporter.stats.get("skipped", [])
+    reasons = sorted(
+        {
+            str(report.longrepr[2]).removeprefix("Skipped: ")
+            for report in skipped
+            if isinstance(report.longrepr, tuple)
+            and "celery topology not run" in str(report.longrepr[2])
+        }
+    )
+    for reason in reasons:
+        terminalreporter.write_line(
+            f"NOTE: the production topology (PostgreSQL metadata database, CeleryExecutor, "
+            f"Redis broker) was NOT tested on this machine: {reason}",
+            yellow=True,
+            bold=True,
+        )
