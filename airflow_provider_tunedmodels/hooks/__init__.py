@@ -1,0 +1,1 @@
+"""Hooks: connections to Google's tuning APIs."""

@@ -1,0 +1,275 @@
+"""Every Gemini API method the hook wraps, described once as an :class:`ApiCall`.
+
+The sync and async hook methods both run these descriptions, so URL layout,
+query parameters, bodies and retry safety are defined in exactly one place.
+Names may be given with or without their collection prefix
+(``my-model`` or ``tunedModels/my-model``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow_provider_tunedmodels.core.calls import ApiCall
+from airflow_provider_tunedmodels.core.errors import InvalidRequestError
+from airflow_provider_tunedmodels.models import (
+    GenerateContentRequest,
+    GenerateContentResponse,
+    ListModelsResponse,
+    ListOperationsResponse,
+    ListPermissionsResponse,
+    ListTunedModelsResponse,
+    Model,
+    Operation,
+    Permission,
+    TunedModel,
+)
+from airflow_provider_tunedmodels.models.limits import MAX_PAGE_SIZE
+
+__all__ = [
+    "cancel_operation",
+    "create_permission",
+    "create_tuned_model",
+    "delete_permission",
+    "delete_tuned_model",
+    "generate_content",
+    "get_model",
+    "get_operation",
+    "get_permission",
+    "get_tuned_model",
+    "list_models",
+    "list_operations",
+    "list_permissions",
+    "list_tuned_models",
+    "model_path",
+    "operation_path",
+    "permission_path",
+    "stream_generate_content",
+    "transfer_ownership",
+    "tuned_model_path",
+    "update_permission",
+    "update_tuned_model",
+]
+
+
+def _ignore(_: Any) -> None:
+    return None
+
+
+def _prefixed(name: str, collection: str, what: str) -> str:
+    name = name.strip().strip("/")
+    if not name:
+        raise InvalidRequestError(what, [f"name: empty; expected '{collection}/<id>' or '<id>'"])
+    if name.startswith(f"{collection}/"):
+        return name
+    if "/" in name:
+        raise InvalidRequestError(what, [f"name {name!r}: expected '{collection}/<id>' or '<id>'"])
+    return f"{collection}/{name}"
+
+
+def tuned_model_path(name: str) -> str:
+    """``tunedModels/{id}`` from an id or a full name."""
+    return _prefixed(name, "tunedModels", "tuned model name")
+
+
+def model_path(name: str) -> str:
+    """A model to generate with: ``tunedModels/{id}`` stays, anything else becomes ``models/{id}``."""
+    if name.strip().startswith("tunedModels/"):
+        return tuned_model_path(name)
+    return _prefixed(name, "models", "model name")
+
+
+def operation_path(name: str) -> str:
+    """Check ``tunedModels/{id}/operations/{op}``."""
+    return _child_path(name, "operations", "operation")
+
+
+def permission_path(name: str) -> str:
+    """Check ``tunedModels/{id}/permissions/{permission}``."""
+    return _child_path(name, "permissions", "permission")
+
+
+def _child_path(name: str, collection: str, what: str) -> str:
+    parts = name.strip().strip("/").split("/")
+    if len(parts) != 4 or parts[0] != "tunedModels" or parts[2] != collection:
+        raise InvalidRequestError(
+            f"{what} name",
+            [f"name {name!r}: expected 'tunedModels/<id>/{collection}/<{what} id>'"],
+        )
+    return "/".join(parts)
+
+
+def _page_size(page_size: int | None) -> int | None:
+    if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise InvalidRequestError("list request", [f"pageSize: {page_size} is outside 1-1000"])
+    return page_size
+
+
+# --- tunedModels -----------------------------------------------------------------------------
+
+
+def create_tuned_model(tuned_model: TunedModel, tuned_model_id: str | None) -> ApiCall[Operation]:
+    """``POST tunedModels``: safe to repeat only with an id (a repeat then gets ALREADY_EXISTS)."""
+    return ApiCall(
+        "POST",
+        "tunedModels",
+        Operation.from_wire,
+        params={"tunedModelId": tuned_model_id},
+        body=tuned_model.to_wire(),
+        idempotent=tuned_model_id is not None,
+    )
+
+
+def get_tuned_model(name: str) -> ApiCall[TunedModel]:
+    return ApiCall("GET", tuned_model_path(name), TunedModel.from_wire)
+
+
+def list_tuned_models(
+    page_size: int | None, page_token: str | None, filter: str | None
+) -> ApiCall[ListTunedModelsResponse]:
+    return ApiCall(
+        "GET",
+        "tunedModels",
+        ListTunedModelsResponse.from_wire,
+        params={"pageSize": _page_size(page_size), "pageToken": page_token, "filter": filter},
+    )
+
+
+def update_tuned_model(
+    name: str, changes: TunedModel, update_mask: list[str]
+) -> ApiCall[TunedModel]:
+    """``PATCH``: repeating the same mask and values gives the same result."""
+    body = changes.to_wire()
+    body.pop("name", None)
+    return ApiCall(
+        "PATCH",
+        tuned_model_path(name),
+        TunedModel.from_wire,
+        params={"updateMask": ",".join(update_mask)},
+        body=body,
+    )
+
+
+def delete_tuned_model(name: str) -> ApiCall[None]:
+    return ApiCall("DELETE", tuned_model_path(name), _ignore)
+
+
+def generate_content(
+    model: str, request: GenerateContentRequest
+) -> ApiCall[GenerateContentResponse]:
+    """Generation has no side effects, so it is safe to repeat."""
+    return ApiCall(
+        "POST",
+        f"{model_path(model)}:generateContent",
+        GenerateContentResponse.from_wire,
+        body=request.to_wire(),
+    )
+
+
+def stream_generate_content(
+    model: str, request: GenerateContentRequest
+) -> ApiCall[GenerateContentResponse]:
+    return ApiCall(
+        "POST",
+        f"{model_path(model)}:streamGenerateContent",
+        GenerateContentResponse.from_wire,
+        params={"alt": "sse"},
+        body=request.to_wire(),
+    )
+
+
+def transfer_ownership(name: str, email_address: str) -> ApiCall[None]:
+    """Not repeated after it may have reached the server: the caller may no longer be owner."""
+    if not email_address or "@" not in email_address:
+        raise InvalidRequestError(
+            "ownership transfer", [f"emailAddress {email_address!r}: a user's email is required"]
+        )
+    return ApiCall(
+        "POST",
+        f"{tuned_model_path(name)}:transferOwnership",
+        _ignore,
+        body={"emailAddress": email_address},
+        idempotent=False,
+    )
+
+
+# --- permissions -----------------------------------------------------------------------------
+
+
+def create_permission(tuned_model: str, permission: Permission) -> ApiCall[Permission]:
+    """Not repeated after it may have reached the server: a repeat could grant twice."""
+    body = permission.to_wire()
+    body.pop("name", None)
+    return ApiCall(
+        "POST",
+        f"{tuned_model_path(tuned_model)}/permissions",
+        Permission.from_wire,
+        body=body,
+        idempotent=False,
+    )
+
+
+def get_permission(name: str) -> ApiCall[Permission]:
+    return ApiCall("GET", permission_path(name), Permission.from_wire)
+
+
+def list_permissions(
+    tuned_model: str, page_size: int | None, page_token: str | None
+) -> ApiCall[ListPermissionsResponse]:
+    return ApiCall(
+        "GET",
+        f"{tuned_model_path(tuned_model)}/permissions",
+        ListPermissionsResponse.from_wire,
+        params={"pageSize": _page_size(page_size), "pageToken": page_token},
+    )
+
+
+def update_permission(name: str, role: str) -> ApiCall[Permission]:
+    """Only ``role`` can change (``updateMask=role``)."""
+    return ApiCall(
+        "PATCH",
+        permission_path(name),
+        Permission.from_wire,
+        params={"updateMask": "role"},
+        body={"role": role},
+    )
+
+
+def delete_permission(name: str) -> ApiCall[None]:
+    return ApiCall("DELETE", permission_path(name), _ignore)
+
+
+# --- operations and base models --------------------------------------------------------------
+
+
+def get_operation(name: str) -> ApiCall[Operation]:
+    return ApiCall("GET", operation_path(name), Operation.from_wire)
+
+
+def list_operations(
+    tuned_model: str, page_size: int | None, page_token: str | None, filter: str | None
+) -> ApiCall[ListOperationsResponse]:
+    return ApiCall(
+        "GET",
+        f"{tuned_model_path(tuned_model)}/operations",
+        ListOperationsResponse.from_wire,
+        params={"pageSize": _page_size(page_size), "pageToken": page_token, "filter": filter},
+    )
+
+
+def cancel_operation(name: str) -> ApiCall[None]:
+    """Cancel is bound on ``v1`` only for tuned-model operations."""
+    return ApiCall("POST", f"{operation_path(name)}:cancel", _ignore, body={}, api_version="v1")
+
+
+def get_model(name: str) -> ApiCall[Model]:
+    return ApiCall("GET", _prefixed(name, "models", "model name"), Model.from_wire)
+
+
+def list_models(page_size: int | None, page_token: str | None) -> ApiCall[ListModelsResponse]:
+    return ApiCall(
+        "GET",
+        "models",
+        ListModelsResponse.from_wire,
+        params={"pageSize": page_size, "pageToken": page_token},
+    )
