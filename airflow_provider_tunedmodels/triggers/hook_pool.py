@@ -1,0 +1,75 @@
+"""Async hooks shared by the triggers that wait at the same time in one triggerer.
+
+A triggerer runs many triggers on one event loop. Opening an HTTP client per
+trigger, or per poll, would repeat TLS handshakes and hold a connection pool per
+waiting task. Instead each (event loop, connection id) pair gets one hook, and
+so one ``httpx.AsyncClient`` with one connection pool, while any trigger uses
+it. When its last user is done the client is closed, so an idle triggerer holds
+no connections, and a changed connection (a rotated API key) is read afresh the
+next time a trigger starts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+
+__all__ = ["shared_hook"]
+
+
+def _new_hook(conn_id: str) -> GeminiTunedModelsHook:
+    from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+
+    return GeminiTunedModelsHook(conn_id)
+
+
+#: Builds the hook for a connection id (tests replace it to plug in a transport).
+hook_factory: Callable[[str], GeminiTunedModelsHook] = _new_hook
+
+
+@dataclass
+class _Entry:
+    hook: GeminiTunedModelsHook
+    users: int = 0
+    ready: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+_ENTRIES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Entry]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@asynccontextmanager
+async def shared_hook(conn_id: str) -> AsyncIterator[GeminiTunedModelsHook]:
+    """Lend the hook of ``conn_id`` for this event loop, creating its client on first use.
+
+    The client is built under a lock, so triggers starting together read the
+    connection once and share one client.
+    """
+    entries = _ENTRIES.setdefault(asyncio.get_running_loop(), {})
+    entry = entries.get(conn_id)
+    if entry is None:
+        entry = entries[conn_id] = _Entry(hook_factory(conn_id))
+    entry.users += 1
+    try:
+        async with entry.ready:
+            await entry.hook.aget_client()
+        yield entry.hook
+    finally:
+        entry.users -= 1
+        if entry.users == 0:
+            if entries.get(conn_id) is entry:
+                del entries[conn_id]
+            await entry.hook.aclose()
+
+
+def active_hook_count() -> int:
+    """How many hooks are lent out on the running loop (for tests and diagnostics)."""
+    return len(_ENTRIES.get(asyncio.get_running_loop(), {}))

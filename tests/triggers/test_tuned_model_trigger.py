@@ -1,0 +1,358 @@
+"""The trigger polls asynchronously, logs progress, and yields exactly one allow-listed event."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import json
+import logging
+from typing import Any
+
+import httpx
+import pytest
+import respx
+
+from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+from airflow_provider_tunedmodels.triggers import TunedModelTrigger
+from airflow_provider_tunedmodels.tuning_policy import TRIGGER_EVENT_STATUSES
+from tests.triggers.support import (
+    API_KEY,
+    MODEL,
+    OPERATION,
+    FakeClock,
+    error,
+    finished_operation,
+    model_json,
+    running_operation,
+)
+
+OPERATION_URL = f"/v1beta/{OPERATION}"
+MODEL_URL = f"/v1beta/{MODEL}"
+
+
+def make_trigger(**overrides: Any) -> TunedModelTrigger:
+    """A trigger whose log goes to a standard logger, so ``caplog`` sees it."""
+    kwargs: dict[str, Any] = {
+        "tuned_model_name": MODEL,
+        "operation_name": OPERATION,
+        "gemini_conn_id": "tuning_conn",
+        "poll_interval": 30.0,
+        "end_time": None,
+    }
+    kwargs.update(overrides)
+    trigger = TunedModelTrigger(**kwargs)
+    trigger._log = logging.getLogger("tests.tuned_model_trigger")
+    return trigger
+
+
+async def collect(trigger: TunedModelTrigger) -> list[dict[str, Any]]:
+    """Every event's payload; the trigger must stop by itself after its event."""
+    return [event.payload async for event in trigger.run()]
+
+
+async def only_event(trigger: TunedModelTrigger) -> dict[str, Any]:
+    events = await collect(trigger)
+    assert len(events) == 1
+    assert events[0]["status"] in TRIGGER_EVENT_STATUSES
+    return events[0]
+
+
+# --- serialization ---------------------------------------------------------------------------
+
+
+def test_serialize_round_trips_with_primitives_only() -> None:
+    trigger = make_trigger(end_time=1_800_000_000.5, cancel_on_kill=True)
+    classpath, kwargs = trigger.serialize()
+    module_name, class_name = classpath.rsplit(".", 1)
+    assert getattr(importlib.import_module(module_name), class_name) is TunedModelTrigger
+    json.dumps(kwargs)  # JSON-safe: only primitives
+    assert kwargs == {
+        "tuned_model_name": MODEL,
+        "operation_name": OPERATION,
+        "gemini_conn_id": "tuning_conn",
+        "poll_interval": 30.0,
+        "end_time": 1_800_000_000.5,
+        "cancel_on_kill": True,
+        "max_consecutive_failures": 5,
+    }
+    assert TunedModelTrigger(**kwargs).serialize() == (classpath, kwargs)
+
+
+def test_serialized_trigger_holds_no_credential(built_hooks: list[GeminiTunedModelsHook]) -> None:
+    trigger = make_trigger()
+    assert API_KEY not in json.dumps(trigger.serialize()[1])
+    assert API_KEY not in repr(trigger)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [({"poll_interval": 0}, "poll_interval"), ({"max_consecutive_failures": 0}, "failures")],
+)
+def test_invalid_arguments_are_refused(kwargs: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        make_trigger(**kwargs)
+
+
+# --- success, progress, failure --------------------------------------------------------------
+
+
+async def test_polls_the_operation_until_done_and_logs_progress(
+    api: respx.MockRouter,
+    clock: FakeClock,
+    built_hooks: list[GeminiTunedModelsHook],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    route = api.get(OPERATION_URL).mock(
+        side_effect=[
+            httpx.Response(200, json=running_operation(3, loss=0.5)),
+            httpx.Response(200, json=running_operation(7, loss=0.25)),
+            httpx.Response(200, json=finished_operation()),
+        ]
+    )
+    with caplog.at_level(logging.INFO):
+        event = await only_event(make_trigger())
+    assert event == {
+        "status": "success",
+        "message": f"{MODEL} is ACTIVE.",
+        "tuned_model_name": MODEL,
+        "operation_name": OPERATION,
+        "state": "ACTIVE",
+        "error": None,
+    }
+    assert route.call_count == 3
+    assert clock.sleeps == [30.0, 30.0]
+    assert "step 3/10, 30.0%, epoch 1, mean loss 0.5000" in caplog.text
+    assert "step 7/10, 70.0%, epoch 1, mean loss 0.2500" in caplog.text
+
+
+async def test_polls_the_model_when_no_operation_is_known(
+    api: respx.MockRouter,
+    clock: FakeClock,
+    built_hooks: list[GeminiTunedModelsHook],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    api.get(MODEL_URL).mock(
+        side_effect=[
+            httpx.Response(200, json=model_json("CREATING", steps=2)),
+            httpx.Response(200, json=model_json("ACTIVE", steps=4)),
+        ]
+    )
+    with caplog.at_level(logging.INFO):
+        event = await only_event(make_trigger(operation_name=None))
+    assert (event["status"], event["state"]) == ("success", "ACTIVE")
+    assert "state CREATING, step 2, epoch 1, mean loss 0.5000" in caplog.text
+
+
+async def test_a_failed_operation_gives_a_failed_event_with_the_error(
+    api: respx.MockRouter, clock: FakeClock, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    api.get(OPERATION_URL).mock(
+        return_value=httpx.Response(200, json=finished_operation("tuning diverged"))
+    )
+    event = await only_event(make_trigger())
+    assert event["status"] == "failed"
+    assert event["state"] == "FAILED"
+    assert event["error"] == {"code": 13, "status": "INTERNAL", "message": "tuning diverged"}
+    assert "tuning diverged" in event["message"]
+
+
+async def test_a_failed_model_gives_the_error_of_its_latest_operation(
+    api: respx.MockRouter, clock: FakeClock, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    api.get(MODEL_URL).mock(return_value=httpx.Response(200, json=model_json("FAILED")))
+    api.get(f"{MODEL_URL}/operations").mock(
+        return_value=httpx.Response(200, json={"operations": [finished_operation("out of memory")]})
+    )
+    event = await only_event(make_trigger(operation_name=None))
+    assert (event["status"], event["operation_name"]) == ("failed", OPERATION)
+    assert event["error"]["message"] == "out of memory"
+
+
+async def test_an_operation_the_server_forgot_falls_back_to_the_model(
+    api: respx.MockRouter, clock: FakeClock, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    api.get(OPERATION_URL).mock(return_value=error(404, "NOT_FOUND"))
+    api.get(MODEL_URL).mock(return_value=httpx.Response(200, json=model_json("ACTIVE")))
+    assert (await only_event(make_trigger()))["status"] == "success"
+
+
+# --- transient and permanent errors ----------------------------------------------------------
+
+
+async def test_transient_errors_are_tolerated_with_growing_waits(
+    api: respx.MockRouter, clock: FakeClock, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    route = api.get(OPERATION_URL).mock(
+        side_effect=[
+            error(503, "UNAVAILABLE"),
+            error(429, "RESOURCE_EXHAUSTED"),
+            httpx.ConnectError("connection refused"),
+            httpx.Response(200, json=finished_operation()),
+        ]
+    )
+    event = await only_event(make_trigger(poll_interval=10.0))
+    assert event["status"] == "success"
+    assert route.call_count == 4
+    assert clock.sleeps == [10.0, 20.0, 40.0]
+
+
+async def test_a_success_resets_the_count_of_failures_in_a_row(
+    api: respx.MockRouter, clock: FakeClock, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    api.get(OPERATION_URL).mock(
+        side_effect=[
+            error(500, "INTERNAL"),
+            httpx.Response(200, json=running_operation(1)),
+            error(500, "INTERNAL"),
+            httpx.Response(200, json=finished_operation()),
+        ]
+    )
+    event = await only_event(make_trigger(poll_interval=10.0, max_consecutive_failures=2))
+    assert event["status"] == "success"
+    assert clock.sleeps == [10.0, 10.0, 10.0]
+
+
+async def test_too_many_transient_errors_in_a_row_give_an_error_event(
+    api: respx.MockRouter, clock: FakeClock, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    route = api.get(OPERATION_URL).mock(return_value=error(503, "UNAVAILABLE"))
+    event = await only_event(make_trigger(max_consecutive_failures=3))
+    assert event["status"] == "error"
+    assert "3 times in a row" in event["message"]
+    assert route.call_count == 3
+
+
+@pytest.mark.parametrize(
+    ("code", "status"),
+    [(404, "NOT_FOUND"), (403, "PERMISSION_DENIED"), (401, "UNAUTHENTICATED")],
+)
+async def test_permanent_errors_end_the_wait_at_once(
+    api: respx.MockRouter,
+    clock: FakeClock,
+    built_hooks: list[GeminiTunedModelsHook],
+    code: int,
+    status: str,
+) -> None:
+    api.get(OPERATION_URL).mock(return_value=error(404, "NOT_FOUND"))
+    route = api.get(MODEL_URL).mock(return_value=error(code, status, f"scripted {API_KEY}"))
+    event = await only_event(make_trigger())
+    assert event["status"] == "error"
+    assert status in event["message"]
+    assert API_KEY not in json.dumps(event)
+    assert route.call_count == 1
+    assert clock.sleeps == []
+
+
+async def test_an_unusable_connection_gives_an_error_event(
+    monkeypatch: pytest.MonkeyPatch, clock: FakeClock
+) -> None:
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_BROKEN_TUNING",
+        json.dumps({"conn_type": "gemini_tuned_models", "host": "ftp://x"}),
+    )
+    event = await only_event(make_trigger(gemini_conn_id="broken_tuning"))
+    assert event["status"] == "error"
+    assert "broken_tuning" in event["message"]
+    assert "not an http(s) URL" in event["message"]
+
+
+# --- deadline --------------------------------------------------------------------------------
+
+
+async def test_the_wall_clock_deadline_gives_a_timeout_event_after_a_last_poll(
+    api: respx.MockRouter, clock: FakeClock, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    route = api.get(OPERATION_URL).mock(return_value=httpx.Response(200, json=running_operation(4)))
+    event = await only_event(make_trigger(end_time=clock.now + 100))
+    assert event["status"] == "timeout"
+    assert event["state"] == "CREATING"
+    assert "step 4/10" in event["message"]
+    assert clock.sleeps == [30.0, 30.0, 30.0, 10.0]
+    assert route.call_count == 5
+
+
+async def test_a_trigger_recreated_after_its_deadline_polls_once_then_times_out(
+    api: respx.MockRouter, clock: FakeClock, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    route = api.get(OPERATION_URL).mock(return_value=httpx.Response(200, json=running_operation(4)))
+    event = await only_event(make_trigger(end_time=clock.now - 1))
+    assert event["status"] == "timeout"
+    assert route.call_count == 1
+    assert clock.sleeps == []
+
+
+async def test_a_job_that_finished_by_the_deadline_is_a_success(
+    api: respx.MockRouter, clock: FakeClock, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    api.get(OPERATION_URL).mock(return_value=httpx.Response(200, json=finished_operation()))
+    assert (await only_event(make_trigger(end_time=clock.now - 1)))["status"] == "success"
+
+
+# --- sharing connections, running twice ------------------------------------------------------
+
+
+async def test_concurrent_triggers_share_one_hook_per_connection_and_release_it(
+    api: respx.MockRouter, clock: FakeClock, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    from airflow_provider_tunedmodels.triggers.hook_pool import active_hook_count
+
+    answers = [running_operation(1)] * 5 + [finished_operation()] * 5
+    api.get(OPERATION_URL).mock(
+        side_effect=[httpx.Response(200, json=answer) for answer in answers]
+    )
+    events = await asyncio.gather(*(only_event(make_trigger()) for _ in range(5)))
+    assert [event["status"] for event in events] == ["success"] * 5
+    assert len(built_hooks) == 1
+    assert built_hooks[0]._async_client is None  # closed when the last trigger finished
+    assert active_hook_count() == 0
+
+
+async def test_running_the_same_trigger_twice_gives_the_same_event(
+    api: respx.MockRouter, clock: FakeClock, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    api.get(OPERATION_URL).mock(return_value=httpx.Response(200, json=finished_operation()))
+    first, second = make_trigger(), make_trigger()
+    assert await only_event(first) == await only_event(second)
+
+
+# --- cancel on kill --------------------------------------------------------------------------
+
+
+async def test_on_kill_cancels_a_creating_job_through_the_v1_method(
+    api: respx.MockRouter, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    api.get(MODEL_URL).mock(return_value=httpx.Response(200, json=model_json("CREATING")))
+    cancel = api.post(f"/v1/{OPERATION}:cancel").mock(return_value=httpx.Response(200, json={}))
+    delete = api.delete(MODEL_URL).mock(return_value=httpx.Response(200, json={}))
+    await make_trigger(cancel_on_kill=True).on_kill()
+    assert cancel.call_count == 1
+    assert delete.call_count == 0
+
+
+async def test_on_kill_deletes_a_creating_model_that_cannot_be_cancelled(
+    api: respx.MockRouter, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    api.get(MODEL_URL).mock(return_value=httpx.Response(200, json=model_json("CREATING")))
+    api.post(f"/v1/{OPERATION}:cancel").mock(return_value=error(501, "UNIMPLEMENTED"))
+    delete = api.delete(MODEL_URL).mock(return_value=httpx.Response(200, json={}))
+    await make_trigger(cancel_on_kill=True).on_kill()
+    assert delete.call_count == 1
+
+
+@pytest.mark.parametrize("state", ["ACTIVE", "FAILED"])
+async def test_on_kill_leaves_a_finished_model_alone(
+    api: respx.MockRouter, built_hooks: list[GeminiTunedModelsHook], state: str
+) -> None:
+    api.get(MODEL_URL).mock(return_value=httpx.Response(200, json=model_json(state)))
+    cancel = api.post(f"/v1/{OPERATION}:cancel").mock(return_value=httpx.Response(200, json={}))
+    delete = api.delete(MODEL_URL).mock(return_value=httpx.Response(200, json={}))
+    await make_trigger(cancel_on_kill=True).on_kill()
+    assert (cancel.call_count, delete.call_count) == (0, 0)
+
+
+async def test_on_kill_does_nothing_unless_asked(
+    api: respx.MockRouter, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    await make_trigger(cancel_on_kill=False).on_kill()
+    assert api.calls.call_count == 0
+    assert built_hooks == []
