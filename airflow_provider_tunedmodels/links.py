@@ -1,0 +1,48 @@
+"""The "Tuned model" button on a task: a link to the model the task created or adopted.
+
+The link is read from XCom only. The create operator pushes it right after the
+model exists, before waiting, so the button works while the task is deferred
+and after it failed, and rendering it never reads a connection or calls the API.
+
+Where it points: ``{base URL}/{api version}/tunedModels/{id}``, the model's REST
+resource on the server of the task's connection. For Google's API that is
+``https://generativelanguage.googleapis.com/v1beta/tunedModels/{id}``: the
+canonical, permanent address of the model (opening it needs the API key or an
+OAuth token, like every Gemini API resource). Google AI Studio no longer has a
+page per tuned model (its former ``/app/tuned_models`` pages are gone), so no
+console URL would last. For any other base URL, such as the bundled emulator or
+a proxy, the same rule gives ``{base_url}/v1beta/tunedModels/{id}``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Final
+
+from airflow.sdk import BaseOperatorLink
+
+if TYPE_CHECKING:
+    from airflow.sdk import BaseOperator
+    from airflow.sdk.types import TaskInstanceKey
+
+__all__ = ["TUNED_MODEL_URL_XCOM_KEY", "TunedModelLink", "tuned_model_url"]
+
+#: XCom key under which operators store the link.
+TUNED_MODEL_URL_XCOM_KEY: Final = "tuned_model_url"
+
+
+def tuned_model_url(base_url: str, api_version: str, tuned_model_name: str) -> str:
+    """``{base_url}/{api_version}/tunedModels/{id}``; the URL never carries a credential."""
+    return f"{base_url.rstrip('/')}/{api_version}/{tuned_model_name.lstrip('/')}"
+
+
+class TunedModelLink(BaseOperatorLink):
+    """Link to the tuned model, read from the task's ``tuned_model_url`` XCom."""
+
+    name = "Tuned model"
+
+    def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
+        """The pushed URL, or ``""`` while the task has not created a model yet."""
+        from airflow.sdk.execution_time.xcom import XCom
+
+        value = XCom.get_value(ti_key=ti_key, key=TUNED_MODEL_URL_XCOM_KEY)
+        return value if isinstance(value, str) else ""

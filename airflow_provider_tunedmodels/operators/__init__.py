@@ -1,0 +1,1 @@
+"""Airflow operators for Gemini API tuned models and their data."""

@@ -1,0 +1,81 @@
+"""Bounded, order-keeping concurrency on the async hook, for operators that make many calls.
+
+Operators run synchronously on a worker; those that send many independent requests
+(generation, evaluation) run a short event loop with :func:`run_with_async_hook`
+and fan out with :func:`ordered_map`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable
+from typing import TYPE_CHECKING, TypeVar
+
+if TYPE_CHECKING:
+    from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+
+__all__ = ["ordered_map", "run_with_async_hook"]
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+#: How many items :func:`ordered_map` holds per allowed concurrent call: the slack that
+#: lets later items finish while an earlier, slower one is still running.
+WINDOW_PER_SLOT = 2
+
+
+def run_with_async_hook(hook: GeminiTunedModelsHook, main: Callable[[], Awaitable[T]]) -> T:
+    """Run ``main()`` in a new event loop and close the hook's async client afterwards.
+
+    The connection is read with the blocking lookup first, so nothing inside the
+    loop waits on Airflow's metadata; the async client is bound to this loop, so it
+    is closed before the loop ends.
+    """
+    hook.settings  # noqa: B018  # read the connection outside the event loop
+
+    async def run_and_close() -> T:
+        try:
+            return await main()
+        finally:
+            await hook.aclose()
+
+    return asyncio.run(run_and_close())
+
+
+async def ordered_map(
+    func: Callable[[T], Awaitable[R]], items: Iterable[T], *, concurrency: int
+) -> AsyncGenerator[R, None]:
+    """Yield ``await func(item)`` for every item, in input order, ``concurrency`` at a time.
+
+    ``items`` is read lazily: at most ``concurrency * WINDOW_PER_SLOT`` items (and
+    their results) are held at once, so a huge iterable streams through in constant
+    memory. If ``func`` raises, the calls still running are cancelled and the error
+    propagates. Close the generator (``contextlib.aclosing``) when stopping early.
+    """
+    if concurrency < 1:
+        raise ValueError(f"concurrency must be at least 1, got {concurrency}")
+    slots = asyncio.Semaphore(concurrency)
+
+    async def guarded(item: T) -> R:
+        async with slots:
+            return await func(item)
+
+    window = concurrency * WINDOW_PER_SLOT
+    pending: deque[asyncio.Task[R]] = deque()
+    try:
+        for item in items:
+            if len(pending) >= window:
+                yield await pending.popleft()
+            pending.append(asyncio.ensure_future(guarded(item)))
+        while pending:
+            yield await pending.popleft()
+    finally:
+        await _cancel_all(pending)
+
+
+async def _cancel_all(tasks: Iterable[asyncio.Task[R]]) -> None:
+    remaining = list(tasks)
+    for task in remaining:
+        task.cancel()
+    await asyncio.gather(*remaining, return_exceptions=True)

@@ -1,0 +1,594 @@
+"""Operators for the tuned-model lifecycle: create (tune), update, delete, transfer ownership.
+
+Importing this module is cheap: the hook (with httpx, pydantic models and
+google-auth) and the data readers are imported only when a task runs.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, Literal
+
+from airflow.sdk import conf
+
+from airflow_provider_tunedmodels.links import TUNED_MODEL_URL_XCOM_KEY, TunedModelLink
+from airflow_provider_tunedmodels.operators._base import GeminiBaseOperator
+from airflow_provider_tunedmodels.tuning_policy import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_TUNING_TIMEOUT,
+    deterministic_tuned_model_id,
+)
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+    from airflow_provider_tunedmodels.data import ExampleSource, FileFormat
+    from airflow_provider_tunedmodels.models import TunedModel
+    from airflow_provider_tunedmodels.triggers.status import TuningStatus
+
+__all__ = [
+    "CreateTunedModelOperator",
+    "DeleteTunedModelOperator",
+    "TransferTunedModelOwnershipOperator",
+    "UpdateTunedModelOperator",
+    "deterministic_tuned_model_id",
+]
+
+IfExists = Literal["reuse", "replace", "fail"]
+#: Accepted values of ``if_exists``.
+IF_EXISTS_CHOICES: frozenset[str] = frozenset({"reuse", "replace", "fail"})
+#: XCom keys pushed by :class:`CreateTunedModelOperator` right after creation.
+TUNED_MODEL_NAME_XCOM_KEY = "tuned_model_name"
+OPERATION_NAME_XCOM_KEY = "operation_name"
+
+
+@dataclass(frozen=True)
+class _Started:
+    """A tuning job this task created or adopted, and how it stood at that moment."""
+
+    status: TuningStatus
+    reused: bool
+
+
+class CreateTunedModelOperator(GeminiBaseOperator):
+    """Tune a model: create a tuned model, wait until it is ACTIVE, and return it.
+
+    **Idempotence.** The model gets a fixed id: ``tuned_model_id``, or by default
+    :func:`~airflow_provider_tunedmodels.tuning_policy.deterministic_tuned_model_id`
+    of the DAG, the task, the logical date (the run id when there is none) and the
+    map index. A retry, a rerun or a backfill of the same run therefore finds the
+    model its earlier try created, and ``if_exists`` decides what happens:
+
+    * ``"reuse"`` (default): adopt the model if it is ACTIVE (return it at once) or
+      still CREATING (wait for it). A FAILED model is *not* adopted: the task fails
+      without using its retries and names the model, since tuning it again under
+      the same id needs an explicit choice: ``"replace"``, or deleting the model.
+    * ``"replace"``: delete whatever model has the id, then create a new one. A
+      retry of this task also replaces the model its earlier try started.
+    * ``"fail"``: fail if the id is taken, including by an earlier try of this task.
+
+    Within one try, the hook recognises a create that succeeded but whose answer
+    was lost, so no second model is made either.
+
+    **What happens when.** Everything (id, source model, sampling values,
+    hyperparameters, every training example) is checked locally before the first
+    API call. Right after the model exists its name, its operation and its link
+    are pushed to XCom (keys ``tuned_model_name``, ``operation_name``,
+    ``tuned_model_url``), before any waiting. With ``wait_for_completion`` the task
+    then waits, in the triggerer when ``deferrable`` (no worker slot is held), or
+    by polling on the worker. Progress (steps, percent, epoch, loss) is logged at
+    every poll. A FAILED model fails the task without retries; a timeout fails it
+    with retries allowed (a retry adopts the still-running model).
+
+    **Return value** (XCom ``return_value``): the tuned model as a JSON-safe dict
+    in wire format (camelCase keys), ACTIVE when waiting, CREATING otherwise.
+
+    **Asset.** When waiting, the task's outlets include
+    :func:`~airflow_provider_tunedmodels.assets.tuned_model_asset` of
+    ``model_family`` (default ``"<dag_id>.<task_id>"``), and its asset event's
+    ``extra`` names the new model, so DAGs scheduled on that asset start when a
+    new model is ACTIVE. Without waiting no asset is declared, since the model is
+    not ready when the task ends (wait with
+    :class:`~airflow_provider_tunedmodels.sensors.TunedModelSensor` and give it the
+    asset as an outlet instead).
+
+    :param training_data: the training examples: a JSONL or CSV file (a local path, a
+        URI such as ``s3://bucket/train.jsonl`` or ``gs://...`` whose Airflow provider
+        is installed, or an ``ObjectStoragePath``), or a list of records (mappings with
+        ``text_input``/``input``/``prompt`` and ``output``/``completion``/``target``,
+        or ``(input, output)`` pairs), e.g. an upstream task's output such as
+        ``prepare.output["train_path"]``. Templated; an inline list is rendered too,
+        so wrap it in ``airflow.sdk.literal(...)`` if its texts contain ``{{``.
+    :param base_model: the model to tune, e.g. ``"models/gemini-1.5-flash-001-tuning"``
+        (``models/`` is added if missing). Exactly one of ``base_model`` and
+        ``source_model``. Templated.
+    :param source_model: a tuned model to tune further, ``tunedModels/{id}``. Templated.
+    :param tuned_model_id: the new model's id (``[a-z]([a-z0-9-]{0,38}[a-z0-9])?``);
+        ``None`` derives a deterministic one (see above). Templated.
+    :param display_name: up to 40 characters. Templated.
+    :param description: Templated.
+    :param temperature: default sampling temperature of the model, in [0, 1].
+    :param top_p: default nucleus sampling value, in [0, 1].
+    :param top_k: default top-k sampling value, at least 1.
+    :param hyperparameters: ``learning_rate`` or ``learning_rate_multiplier``,
+        ``epoch_count`` and ``batch_size`` (snake_case or camelCase keys); unset ones
+        get the server's defaults. Templated.
+    :param training_data_format: ``"jsonl"`` or ``"csv"``; guessed from the file suffix.
+    :param if_exists: ``"reuse"``, ``"replace"`` or ``"fail"`` (see above).
+    :param wait_for_completion: wait until the model is ACTIVE or FAILED.
+    :param deferrable: wait in the triggerer; defaults to ``[operators] default_deferrable``.
+    :param poll_interval: seconds between status polls.
+    :param timeout: how long to wait for tuning (seconds or a ``timedelta``).
+    :param cancel_on_kill: when the task is killed while waiting, cancel the tuning job
+        (or delete the model if it cannot be cancelled). Applies to the worker wait,
+        and to the deferred wait on Airflow versions that call a trigger's ``on_kill``.
+    :param model_family: name of the tuned-model asset this task produces.
+    :param gemini_conn_id: Airflow connection of type ``gemini_tuned_models``.
+
+    Example::
+
+        from airflow_provider_tunedmodels.operators.tuned_model import CreateTunedModelOperator
+
+        tune = CreateTunedModelOperator(
+            task_id="tune",
+            base_model="models/gemini-1.5-flash-001-tuning",
+            display_name="support router {{ ds }}",
+            training_data="s3://my-bucket/prepared/{{ ds }}/train.jsonl",
+            hyperparameters={"epoch_count": 5, "batch_size": 4, "learning_rate": 0.001},
+            model_family="support-router",
+            deferrable=True,
+            poll_interval=120,
+            timeout=timedelta(hours=6),
+        )
+        # Downstream: tune.output["name"], or the XCom key "tuned_model_name".
+    """
+
+    template_fields: Sequence[str] = (
+        "training_data",
+        "base_model",
+        "source_model",
+        "tuned_model_id",
+        "display_name",
+        "description",
+        "hyperparameters",
+    )
+    ui_color = "#e3ecfb"
+    operator_extra_links = (TunedModelLink(),)
+
+    def __init__(
+        self,
+        *,
+        training_data: ExampleSource,
+        base_model: str | None = None,
+        source_model: str | None = None,
+        tuned_model_id: str | None = None,
+        display_name: str | None = None,
+        description: str | None = None,
+        temperature: float | None = None,
+        top_p: float | None = None,
+        top_k: int | None = None,
+        hyperparameters: Mapping[str, Any] | None = None,
+        training_data_format: FileFormat | None = None,
+        if_exists: IfExists = "reuse",
+        wait_for_completion: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float | timedelta = DEFAULT_TUNING_TIMEOUT,
+        cancel_on_kill: bool = False,
+        model_family: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        # Each key of the returned dict is also its own XCom, so downstream tasks
+        # can use e.g. ``task.output["name"]``.
+        kwargs.setdefault("multiple_outputs", True)
+        super().__init__(**kwargs)
+        self.training_data = training_data
+        self.base_model = base_model
+        self.source_model = source_model
+        self.tuned_model_id = tuned_model_id
+        self.display_name = display_name
+        self.description = description
+        self.temperature = temperature
+        self.top_p = top_p
+        self.top_k = top_k
+        self.hyperparameters = hyperparameters
+        self.training_data_format = training_data_format
+        self.if_exists = if_exists
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.poll_interval = float(poll_interval)
+        self.timeout = timeout.total_seconds() if isinstance(timeout, timedelta) else float(timeout)
+        self.cancel_on_kill = cancel_on_kill
+        self.model_family = model_family
+        self._check_arguments()
+        self._declare_asset()
+        self._waiting_for: TuningStatus | None = None
+
+    def _check_arguments(self) -> None:
+        if self.if_exists not in IF_EXISTS_CHOICES:
+            raise ValueError(
+                f"if_exists={self.if_exists!r}: use one of {', '.join(sorted(IF_EXISTS_CHOICES))}"
+            )
+        if self.poll_interval <= 0:
+            raise ValueError("poll_interval must be positive")
+        if self.timeout <= 0:
+            raise ValueError("timeout must be positive")
+
+    def _declare_asset(self) -> None:
+        """Add the model family's asset to the outlets when the task waits for ACTIVE."""
+        from airflow_provider_tunedmodels.assets import tuned_model_asset
+
+        if not self.wait_for_completion:
+            return
+        in_dag = self.has_dag()  # type: ignore[no-untyped-call]
+        family = self.model_family or (f"{self.dag_id}.{self.task_id}" if in_dag else None)
+        if family is None:
+            return
+        asset = tuned_model_asset(family)
+        if asset not in self.outlets:
+            self.outlets = [*self.outlets, asset]
+
+    # --- execute -----------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Check locally, create or adopt the model, push its names, then wait (or not)."""
+        tuned_model_id, request = self._checked_request(context)
+        started = self._create_or_adopt(tuned_model_id, request)
+        self._push_names(context, started.status)
+        if not self.wait_for_completion:
+            return self.hook.get_tuned_model(started.status.tuned_model_name).to_wire()
+        status = started.status
+        if not status.finished:
+            if self.deferrable:
+                self._defer(status, started.reused)
+            status = self._wait(status)
+        return self._finish(context, status, reused=started.reused)
+
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None, reused: bool = False
+    ) -> dict[str, Any]:
+        """Resume after the trigger fired: check the event first, then finish or raise."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from airflow_provider_tunedmodels.core.errors import OperationTimeoutError
+        from airflow_provider_tunedmodels.tuning_policy import (
+            TuningWaitError,
+            validate_trigger_event,
+        )
+
+        checked = validate_trigger_event(event)
+        self.log.info("Trigger event: %s", checked["message"])
+        name = checked["tuned_model_name"] or "?"
+        if checked["status"] == "failed":
+            raise AirflowFailException(checked["message"])
+        if checked["status"] == "timeout":
+            raise OperationTimeoutError(checked["operation_name"] or name, self.timeout)
+        if checked["status"] == "error":
+            raise TuningWaitError(checked["message"])
+        return self._finish_active(context, name, reused=reused)
+
+    def on_kill(self) -> None:
+        """With ``cancel_on_kill``, stop the job this task is waiting for on the worker."""
+        from airflow_provider_tunedmodels.triggers.status import cancel_tuning
+
+        waiting = self._waiting_for
+        if not self.cancel_on_kill or waiting is None:
+            return
+        done = cancel_tuning(self.hook, waiting.tuned_model_name, waiting.operation_name)
+        self.log.info("%s", done)
+
+    # --- steps -------------------------------------------------------------------------------
+
+    def _checked_request(self, context: Context) -> tuple[str, TunedModel]:
+        """The id and the request, both validated; bad input fails without retries."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from airflow_provider_tunedmodels.core.errors import InvalidRequestError
+        from airflow_provider_tunedmodels.models.validation import validate_new_tuned_model
+        from airflow_provider_tunedmodels.operators._tuned_model_request import (
+            build_tuned_model,
+            load_training_examples,
+            normalise_tuned_model_id,
+        )
+
+        try:
+            tuned_model_id = normalise_tuned_model_id(self._tuned_model_id(context))
+            examples = load_training_examples(
+                self.training_data, file_format=self.training_data_format
+            )
+            request = build_tuned_model(
+                examples=examples,
+                base_model=self.base_model,
+                source_model=self.source_model,
+                display_name=self.display_name,
+                description=self.description,
+                temperature=self.temperature,
+                top_p=self.top_p,
+                top_k=self.top_k,
+                hyperparameters=self.hyperparameters,
+            )
+            validate_new_tuned_model(request, tuned_model_id)
+        except InvalidRequestError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        self.log.info("Tuning request is valid: %d training examples.", len(examples))
+        return tuned_model_id, request
+
+    def _tuned_model_id(self, context: Context) -> str:
+        if self.tuned_model_id:
+            return str(self.tuned_model_id)
+        ti = context["ti"]
+        return deterministic_tuned_model_id(
+            self.dag_id,
+            self.task_id,
+            context.get("logical_date"),
+            run_id=context["run_id"],
+            map_index=ti.map_index if ti.map_index is not None else -1,
+        )
+
+    def _create_or_adopt(self, tuned_model_id: str, request: TunedModel) -> _Started:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from airflow_provider_tunedmodels.core.errors import AlreadyExistsError, NotFoundError
+        from airflow_provider_tunedmodels.triggers.status import status_from_operation
+
+        try:
+            existing = self.hook.get_tuned_model(tuned_model_id)
+        except NotFoundError:
+            existing = None
+        if existing is not None:
+            if self.if_exists == "reuse":
+                return self._adopt(existing)
+            if self.if_exists == "fail":
+                raise AirflowFailException(
+                    f"{existing.name} exists already ({existing.state}) and if_exists='fail'. "
+                    "Choose another tuned_model_id, delete the model, or use if_exists='reuse'."
+                )
+            self._replace(existing)
+        try:
+            operation = self.hook.create_tuned_model(request, tuned_model_id=tuned_model_id)
+        except AlreadyExistsError:
+            if self.if_exists != "reuse":
+                raise
+            return self._adopt(self.hook.get_tuned_model(tuned_model_id))
+        self.log.info("Created tunedModels/%s; operation %s.", tuned_model_id, operation.name)
+        return _Started(status_from_operation(operation, f"tunedModels/{tuned_model_id}"), False)
+
+    def _adopt(self, model: TunedModel) -> _Started:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from airflow_provider_tunedmodels.triggers.status import latest_operation, status_from_model
+
+        if model.is_failed:
+            raise AirflowFailException(
+                f"{model.name} exists and its tuning FAILED; it is not reused. Delete it, or "
+                "set if_exists='replace' to tune it again under the same id."
+            )
+        name = model.name or "?"
+        operation = latest_operation(self.hook, name)
+        status = status_from_model(model, operation_name=operation.name if operation else None)
+        self.log.info("Reusing %s, which is %s (if_exists='reuse').", name, status.state)
+        return _Started(status, True)
+
+    def _replace(self, model: TunedModel) -> None:
+        self.log.info(
+            "Deleting %s (%s) to replace it (if_exists='replace').", model.name, model.state
+        )
+        self.hook.delete_tuned_model(model.name or "?", ignore_missing=True)
+
+    def _push_names(self, context: Context, status: TuningStatus) -> None:
+        from airflow_provider_tunedmodels.links import tuned_model_url
+
+        settings = self.hook.settings
+        ti = context["ti"]
+        ti.xcom_push(key=TUNED_MODEL_NAME_XCOM_KEY, value=status.tuned_model_name)
+        ti.xcom_push(key=OPERATION_NAME_XCOM_KEY, value=status.operation_name)
+        ti.xcom_push(
+            key=TUNED_MODEL_URL_XCOM_KEY,
+            value=tuned_model_url(settings.root_url, settings.api_version, status.tuned_model_name),
+        )
+
+    def _defer(self, status: TuningStatus, reused: bool) -> None:
+        from airflow_provider_tunedmodels.triggers.tuned_model import TunedModelTrigger
+
+        trigger = TunedModelTrigger(
+            tuned_model_name=status.tuned_model_name,
+            operation_name=status.operation_name,
+            gemini_conn_id=self.gemini_conn_id,
+            poll_interval=self.poll_interval,
+            end_time=time.time() + self.timeout,
+            cancel_on_kill=self.cancel_on_kill,
+        )
+        self.defer(trigger=trigger, method_name="execute_complete", kwargs={"reused": reused})
+
+    def _wait(self, status: TuningStatus) -> TuningStatus:
+        """Poll on the worker until the job is finished or ``timeout`` passes."""
+        from airflow_provider_tunedmodels.core.errors import OperationTimeoutError
+        from airflow_provider_tunedmodels.triggers.status import read_status
+
+        self._waiting_for = status
+        deadline = time.monotonic() + self.timeout
+        while not status.finished:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise OperationTimeoutError(
+                    status.operation_name or status.tuned_model_name, self.timeout
+                )
+            time.sleep(min(self.poll_interval, remaining))
+            status = read_status(self.hook, status.tuned_model_name, status.operation_name)
+            self.log.info("%s: %s", status.tuned_model_name, status.progress)
+        self._waiting_for = None
+        return status
+
+    def _finish(self, context: Context, status: TuningStatus, *, reused: bool) -> dict[str, Any]:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        if status.outcome == "failed":
+            raise AirflowFailException(status.failure_message())
+        return self._finish_active(context, status.tuned_model_name, reused=reused)
+
+    def _finish_active(self, context: Context, name: str, *, reused: bool) -> dict[str, Any]:
+        """Read the ACTIVE model, record the asset event, and return the model."""
+        from airflow_provider_tunedmodels.assets import asset_event_extra, attach_asset_events
+
+        model = self.hook.get_tuned_model(name)
+        extra = asset_event_extra(model, reused=reused)
+        attach_asset_events(self.outlets, context["outlet_events"], extra)
+        self.log.info("%s is %s.", model.name, extra["state"])
+        return model.to_wire()
+
+
+class UpdateTunedModelOperator(GeminiBaseOperator):
+    """Change a tuned model's mutable fields; returns the updated model (JSON-safe dict).
+
+    Updatable: ``display_name``, ``description``, ``temperature``, ``top_p``,
+    ``top_k``, ``reader_project_numbers``. The update mask is derived from the
+    keys of ``fields`` unless ``update_mask`` is given; a key set to ``None``
+    clears that field. The change is checked locally first, and repeating it
+    gives the same result, so retries are safe.
+
+    :param tuned_model_name: ``tunedModels/{id}`` or the id. Templated.
+    :param fields: the new values, snake_case or camelCase keys. Templated.
+    :param update_mask: only these paths are applied, e.g. ``"description,temperature"``
+        or a list. Templated.
+    :param gemini_conn_id: Airflow connection of type ``gemini_tuned_models``.
+
+    Example::
+
+        UpdateTunedModelOperator(
+            task_id="describe",
+            tuned_model_name="{{ ti.xcom_pull(task_ids='tune', key='tuned_model_name') }}",
+            fields={"description": "trained on tickets up to {{ ds }}", "temperature": 0.2},
+        )
+    """
+
+    template_fields: Sequence[str] = ("tuned_model_name", "fields", "update_mask")
+    ui_color = "#e3ecfb"
+
+    def __init__(
+        self,
+        *,
+        tuned_model_name: str,
+        fields: Mapping[str, Any],
+        update_mask: Sequence[str] | str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.tuned_model_name = tuned_model_name
+        self.fields = fields
+        self.update_mask = update_mask
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        """Apply the update and return the model."""
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from airflow_provider_tunedmodels.core.errors import InvalidRequestError
+
+        try:
+            model = self.hook.update_tuned_model(
+                self.tuned_model_name, self.fields, update_mask=self.update_mask
+            )
+        except InvalidRequestError as exc:
+            raise AirflowFailException(str(exc)) from exc
+        self.log.info("Updated %s.", model.name)
+        return model.to_wire()
+
+
+class DeleteTunedModelOperator(GeminiBaseOperator):
+    """Delete a tuned model; returns whether it existed.
+
+    A retry whose earlier try already deleted the model succeeds (the hook
+    recognises it); with ``ignore_if_missing`` a model that never existed is fine too.
+
+    :param tuned_model_name: ``tunedModels/{id}`` or the id. Templated.
+    :param ignore_if_missing: succeed (returning ``False``) if there is no such model.
+    :param gemini_conn_id: Airflow connection of type ``gemini_tuned_models``.
+
+    Example::
+
+        DeleteTunedModelOperator(
+            task_id="drop_old_model",
+            tuned_model_name="{{ params.old_model }}",
+            ignore_if_missing=True,
+        )
+    """
+
+    template_fields: Sequence[str] = ("tuned_model_name",)
+    ui_color = "#fbe3e3"
+
+    def __init__(
+        self, *, tuned_model_name: str, ignore_if_missing: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self.tuned_model_name = tuned_model_name
+        self.ignore_if_missing = ignore_if_missing
+
+    def execute(self, context: Context) -> bool:
+        """Delete the model."""
+        existed = self.hook.delete_tuned_model(
+            self.tuned_model_name, ignore_missing=self.ignore_if_missing
+        )
+        self.log.info(
+            "%s %s.",
+            self.tuned_model_name,
+            "deleted" if existed else "did not exist; nothing to do",
+        )
+        return existed
+
+
+class TransferTunedModelOwnershipOperator(GeminiBaseOperator):
+    """Make another user the owner of a tuned model; the current owner becomes a WRITER.
+
+    The API call itself is not safe to repeat (after it succeeded, the caller is
+    no longer the owner). So when it is refused with PERMISSION_DENIED, the
+    operator checks whether ``email_address`` already owns the model (an earlier
+    try succeeded) and then succeeds instead of failing.
+
+    :param tuned_model_name: ``tunedModels/{id}`` or the id. Templated.
+    :param email_address: the new owner's email. Templated.
+    :param gemini_conn_id: Airflow connection of type ``gemini_tuned_models``.
+
+    Example::
+
+        TransferTunedModelOwnershipOperator(
+            task_id="hand_over",
+            tuned_model_name="{{ ti.xcom_pull(task_ids='tune', key='tuned_model_name') }}",
+            email_address="ml-platform@example.com",
+        )
+    """
+
+    template_fields: Sequence[str] = ("tuned_model_name", "email_address")
+    ui_color = "#fbf3e3"
+
+    def __init__(self, *, tuned_model_name: str, email_address: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.tuned_model_name = tuned_model_name
+        self.email_address = email_address
+
+    def execute(self, context: Context) -> None:
+        """Transfer ownership (or confirm an earlier try did)."""
+        from airflow_provider_tunedmodels.core.errors import PermissionDeniedError
+
+        try:
+            self.hook.transfer_ownership(self.tuned_model_name, self.email_address)
+        except PermissionDeniedError:
+            if not self._already_owner():
+                raise
+            self.log.info("%s already owns %s.", self.email_address, self.tuned_model_name)
+            return
+        self.log.info("%s now owns %s.", self.email_address, self.tuned_model_name)
+
+    def _already_owner(self) -> bool:
+        from airflow_provider_tunedmodels.core.errors import ApiError
+        from airflow_provider_tunedmodels.models import Role
+
+        wanted = self.email_address.strip().lower()
+        try:
+            return any(
+                permission.role == Role.OWNER and (permission.email_address or "").lower() == wanted
+                for permission in self.hook.iter_permissions(self.tuned_model_name)
+            )
+        except ApiError:
+            return False

@@ -1,0 +1,117 @@
+"""ordered_map and run_with_async_hook: order, bounds, lazy reading, cancellation, cleanup."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from contextlib import aclosing
+
+import pytest
+
+from airflow_provider_tunedmodels.operators._concurrency import (
+    WINDOW_PER_SLOT,
+    ordered_map,
+    run_with_async_hook,
+)
+from tests.operators.gemini_fake import FakeGeminiApi
+
+
+class Gauge:
+    """Counts calls in flight; each call stays in flight for a few event-loop turns."""
+
+    def __init__(self, turns: int = 10) -> None:
+        self.turns = turns
+        self.in_flight = 0
+        self.max_in_flight = 0
+        self.started: list[int] = []
+        self.cancelled = 0
+
+    async def __call__(self, item: int) -> int:
+        self.started.append(item)
+        self.in_flight += 1
+        self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            # Later items finish first, so order must be restored.
+            for _ in range(self.turns * (10 - item % 10)):
+                await asyncio.sleep(0)
+        except asyncio.CancelledError:
+            self.cancelled += 1
+            raise
+        finally:
+            self.in_flight -= 1
+        return item * 10
+
+
+async def collect(items: Iterator[int] | list[int], gauge: Gauge, concurrency: int) -> list[int]:
+    results = ordered_map(gauge, items, concurrency=concurrency)
+    async with aclosing(results):
+        return [value async for value in results]
+
+
+async def test_results_keep_the_input_order_and_concurrency_is_bounded() -> None:
+    gauge = Gauge()
+
+    assert await collect(list(range(25)), gauge, concurrency=4) == [i * 10 for i in range(25)]
+    assert gauge.max_in_flight == 4
+
+
+async def test_items_are_read_lazily_within_the_window() -> None:
+    pulled = 0
+    held: list[int] = []
+    gauge = Gauge()
+
+    def items() -> Iterator[int]:
+        nonlocal pulled
+        for item in range(40):
+            pulled += 1
+            yield item
+
+    results = ordered_map(gauge, items(), concurrency=3)
+    async with aclosing(results):
+        async for _ in results:
+            held.append(pulled)
+
+    window = 3 * WINDOW_PER_SLOT
+    # When the n-th result (0-based) is yielded, at most a window more have been read.
+    assert all(count <= index + window + 1 for index, count in enumerate(held))
+    assert len(held) == 40
+
+
+async def test_a_failure_cancels_the_calls_in_flight_and_propagates() -> None:
+    gauge = Gauge(turns=50)
+
+    async def failing(item: int) -> int:
+        if item == 0:
+            raise RuntimeError("boom")
+        return await gauge(item)
+
+    async def drain() -> None:
+        results = ordered_map(failing, range(100), concurrency=4)
+        async with aclosing(results):
+            async for _ in results:
+                pass
+
+    with pytest.raises(RuntimeError, match="boom"):
+        await drain()
+
+    assert gauge.in_flight == 0
+    assert gauge.cancelled > 0
+    assert len(gauge.started) < 100
+
+
+async def test_concurrency_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        await collect([1], Gauge(), concurrency=0)
+
+
+def test_run_with_async_hook_closes_the_async_client() -> None:
+    hook = FakeGeminiApi().hook()
+
+    async def main() -> bool:
+        await hook.aget_client()
+        return True
+
+    assert run_with_async_hook(hook, main) is True
+    assert hook._async_client is None
+    # A second run gets a fresh client bound to its own event loop.
+    assert run_with_async_hook(hook, main) is True
