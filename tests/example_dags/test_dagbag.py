@@ -1,0 +1,57 @@
+"""Every example DAG imports cleanly and has the shape its documentation describes."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
+SUPPORT_ROUTER_URI = "gemini-tuned-model://support-router/"
+
+
+@pytest.fixture(scope="module")
+def dagbag() -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(EXAMPLE_DAGS), safe_mode=False)
+
+
+def test_every_example_dag_imports_without_errors_or_warnings(dagbag: Any) -> None:
+    assert dagbag.import_errors == {}
+    assert dagbag.captured_warnings == {}
+    assert sorted(dagbag.dag_ids) == [
+        "tuned_model_housekeeping",
+        "tuned_model_pipeline",
+        "tuned_model_smoke_test",
+    ]
+
+
+def test_pipeline_runs_its_tasks_in_the_documented_order(dagbag: Any) -> None:
+    dag = dagbag.dags["tuned_model_pipeline"]
+    order = [
+        "prepare_dataset",
+        "tune",
+        "wait_for_tuning",
+        "evaluate",
+        "promote",
+        "share_with_support_team",
+        "publish",
+    ]
+    for upstream, downstream in itertools.pairwise(order):
+        assert upstream in dag.get_task(downstream).upstream_task_ids, (upstream, downstream)
+    assert dag.get_task("wait_for_tuning").deferrable is True
+    assert [asset.uri for asset in dag.get_task("publish").outlets] == [SUPPORT_ROUTER_URI]
+
+
+def test_smoke_test_is_scheduled_on_the_published_asset(dagbag: Any) -> None:
+    dag = dagbag.dags["tuned_model_smoke_test"]
+    assert [asset.uri for asset in dag.timetable.asset_condition.objects] == [SUPPORT_ROUTER_URI]
+
+
+def test_housekeeping_deletes_through_one_mapped_task_per_model(dagbag: Any) -> None:
+    dag = dagbag.dags["tuned_model_housekeeping"]
+    assert dag.get_task("list_candidates").downstream_task_ids == {"delete"}
+    assert dag.params["retention_days"] == 14
