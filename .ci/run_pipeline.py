@@ -1,0 +1,139 @@
+"""Run ``example_dags/tuned_model_pipeline.py`` once against the bundled emulator and report.
+
+Everything it writes goes to ``.run/`` in the repository (an Airflow home with its
+SQLite database, the prepared data, the evaluation results and a loss chart), so
+the results can be inspected afterwards. The emulator runs as a child process and
+is stopped at the end, whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RUN_DIR = ROOT / ".run"
+DAG_FILE = ROOT / "example_dags" / "tuned_model_pipeline.py"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--date", default=datetime.now(timezone.utc).strftime("%Y-%m-%d"))
+    parser.add_argument("--step-seconds", type=float, default=0.02)
+    args = parser.parse_args()
+    logical_date = datetime.strptime(args.date, "%Y-%m-%d").replace(tzinfo=timezone.utc)
+
+    home = _fresh_airflow_home()
+    print(f"Airflow home: {home}")
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True
+    )
+
+    from airflow_provider_tunedmodels.emulator.testing import run_emulator
+
+    with run_emulator(step_seconds=args.step_seconds, subprocess=True) as emulator:
+        print(f"Emulator: {emulator.base_url} (step {args.step_seconds}s)")
+        os.environ["AIRFLOW_CONN_GEMINI_TUNED_MODELS_DEFAULT"] = json.dumps(
+            {
+                "conn_type": "gemini_tuned_models",
+                "host": emulator.base_url,
+                "password": emulator.api_key,
+            }
+        )
+        dag = _load_dag()
+        print(f"Running {dag.dag_id} for {args.date} ...")
+        dag_run = dag.test(logical_date=logical_date)
+        return _report(dag_run)
+
+
+def _fresh_airflow_home() -> Path:
+    home = RUN_DIR / "airflow-home"
+    shutil.rmtree(RUN_DIR, ignore_errors=True)
+    (home / "dags").mkdir(parents=True)
+    shutil.copyfile(DAG_FILE, home / "dags" / DAG_FILE.name)
+    shutil.copytree(DAG_FILE.parent / "data", home / "dags" / "data")
+    os.environ.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+            "TUNED_MODEL_PIPELINE_DIR": str(RUN_DIR / "pipeline"),
+        }
+    )
+    return home
+
+
+def _load_dag() -> Any:
+    path = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / DAG_FILE.name
+    spec = importlib.util.spec_from_file_location("tuned_model_pipeline", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.dag
+
+
+def _xcom(dag_run: Any, task_id: str, key: str = "return_value") -> Any:
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+
+    with create_session() as session:
+        row = session.scalars(
+            XComModel.get_many(
+                run_id=dag_run.run_id, key=key, dag_ids=dag_run.dag_id, task_ids=task_id
+            )
+        ).first()
+        return XComModel.deserialize_value(row) if row is not None else None
+
+
+def _report(dag_run: Any) -> int:
+    from airflow_provider_tunedmodels.reporting import loss_by_epoch, text_chart, write_png_chart
+
+    states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
+    print("\n=== tuned_model_pipeline report ===")
+    print(f"run {dag_run.run_id}: {dag_run.state}")
+    for task_id, state in states.items():
+        print(f"  {task_id:<26} {state}")
+    prepared = _xcom(dag_run, "prepare_dataset") or {}
+    if prepared:
+        print(
+            f"dataset: {prepared['rows_read']} rows, {prepared['invalid']} invalid, "
+            f"{prepared['duplicates_removed']} duplicates → {prepared['train_count']} train / "
+            f"{prepared['eval_count']} eval"
+        )
+    model = _xcom(dag_run, "wait_for_tuning") or {}
+    if model:
+        print(f"tuned model: {model.get('name')} ({model.get('state')})")
+        points = loss_by_epoch(model.get("tuningTask", {}).get("snapshots", []))
+        print("mean loss by epoch:")
+        print(text_chart(points))
+        chart = write_png_chart(points, RUN_DIR / "loss_by_epoch.png")
+        print(f"loss chart: {chart}")
+    evaluation = _xcom(dag_run, "evaluate") or {}
+    if evaluation:
+        print(
+            f"evaluation on {evaluation['scored']} held-out examples ({evaluation['results_path']}):"
+        )
+        models = evaluation["models"]
+        print(f"  {'metric':<16} {'tuned':>8} {'base':>8}")
+        for metric in evaluation["metrics"]:
+            tuned = models["tuned"]["scores"][metric]
+            base = models.get("baseline", {}).get("scores", {}).get(metric, float("nan"))
+            print(f"  {metric:<16} {tuned:>8.3f} {base:>8.3f}")
+        print(f"  quality gate: {evaluation['quality_gate']}")
+    published = _xcom(dag_run, "publish")
+    print(f"published to the support-router asset: {published}")
+    return 0 if str(dag_run.state) == "success" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
