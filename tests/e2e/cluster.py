@@ -56,6 +56,9 @@ _USERNAME = "e2e"
 _LOG_TAIL_CHARS = 12_000
 #: How often a write the busy database refused is repeated (see ``_refused_by_busy_database``).
 _WRITE_RETRIES = 10
+#: How often a request is repeated after the connection to the API server broke (see ``_send``).
+_TRANSPORT_RETRIES = 3
+_REPEATABLE_METHODS = frozenset({"GET", "HEAD", "PUT", "PATCH", "DELETE"})
 _T = TypeVar("_T")
 
 
@@ -560,20 +563,43 @@ class AirflowCluster:
 
     # ------------------------------------------------------------------ REST API
 
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Send one request; repeat a request safe to repeat when the connection broke.
+
+        A reset or dropped connection to the API server is repeated on a new connection (at
+        most ``_TRANSPORT_RETRIES`` times, 1 s apart) for methods that are safe to repeat; a
+        ``POST`` is not repeated, since the server may have acted on it. Before repeating, the
+        API server must still be alive: a dead server fails at once, with its log.
+        """
+        if self._client is None:
+            raise ClusterError("the cluster is not started")
+        repeats = _TRANSPORT_RETRIES if method.upper() in _REPEATABLE_METHODS else 0
+        attempt = 1
+        while True:
+            try:
+                return self._client.request(method, path, **kwargs)
+            except httpx.TransportError as exc:
+                self._assert_alive(API_SERVER)
+                if attempt > repeats:
+                    raise ClusterError(
+                        f"{method} {path} failed after {attempt} attempt(s): {exc!r}"
+                    ) from exc
+                print(f"{method} {path}: {exc!r}; repeating on a new connection", file=sys.stderr)
+                attempt += 1
+                time.sleep(1)
+
     def _request(self, method: str, path: str, *, retry_busy: int = 0, **kwargs: Any) -> Any:
         """Call the REST API.
 
         A request the busy database refused (see ``_refused_by_busy_database``) is repeated up
         to ``retry_busy`` times, 2 s apart.
         """
-        if self._client is None:
-            raise ClusterError("the cluster is not started")
-        response = self._client.request(method, path, **kwargs)
+        response = self._send(method, path, **kwargs)
         for _ in range(retry_busy):
             if not _refused_by_busy_database(response):
                 break
             time.sleep(2)
-            response = self._client.request(method, path, **kwargs)
+            response = self._send(method, path, **kwargs)
         if response.is_error:
             raise ClusterError(f"{method} {path} -> {response.status_code}: {response.text[:2000]}")
         return response.json() if response.content else None
@@ -591,8 +617,7 @@ class AirflowCluster:
                 raise ClusterError(
                     f"import errors in the dags folder: {json.dumps(errors, indent=1)}"
                 )
-            assert self._client is not None
-            response = self._client.get(f"/dags/{dag_id}")
+            response = self._send("GET", f"/dags/{dag_id}")
             return response.json() if response.status_code == 200 else None
 
         return poll(dag, timeout=timeout, interval=1.0, describe=f"DAG {dag_id} to be parsed")
