@@ -8,6 +8,7 @@ file and applies the failure policy and the quality gate.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import aclosing
@@ -230,18 +231,23 @@ class EvaluateTunedModelOperator(GeminiBaseOperator):
     async def _evaluate(self, models: dict[str, str]) -> tuple[EvaluationSummary, str]:
         from airflow_provider_tunedmodels.data.storage import AtomicTextWriter, resolve_location
         from airflow_provider_tunedmodels.evaluation.runner import EvaluationTally
-        from airflow_provider_tunedmodels.operators._concurrency import ordered_map
+        from airflow_provider_tunedmodels.operators._concurrency import (
+            ordered_map,
+            read_in_thread,
+        )
 
         tally = EvaluationTally(models, self.metrics)
+        # Opening and committing happen while no call is in flight; reading the evaluation
+        # set and writing results happen during the fan-out, so they run in worker threads.
         with AtomicTextWriter(resolve_location(self.results_path)) as writer:
             results = ordered_map(
                 lambda item: self._evaluate_one(item, models),
-                self._records(),
+                read_in_thread(self._records()),
                 concurrency=self.max_concurrency,
             )
             async with aclosing(results):
                 async for result in results:
-                    self._take(result, tally, writer)
+                    await asyncio.to_thread(self._take, result, tally, writer)
             writer.commit()
         return tally.summary(), writer.location
 

@@ -1,8 +1,10 @@
-"""ordered_map and run_with_async_hook: order, bounds, lazy reading, cancellation, cleanup."""
+"""ordered_map, read_in_thread and run_with_async_hook: order, bounds, lazy reading,
+cancellation, reading off the event loop, cleanup."""
 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Iterator
 from contextlib import aclosing
 
@@ -11,6 +13,7 @@ import pytest
 from airflow_provider_tunedmodels.operators._concurrency import (
     WINDOW_PER_SLOT,
     ordered_map,
+    read_in_thread,
     run_with_async_hook,
 )
 from tests.operators.gemini_fake import FakeGeminiApi
@@ -97,6 +100,55 @@ async def test_a_failure_cancels_the_calls_in_flight_and_propagates() -> None:
     assert gauge.in_flight == 0
     assert gauge.cancelled > 0
     assert len(gauge.started) < 100
+
+
+async def test_blocking_input_is_read_off_the_event_loop_in_batches() -> None:
+    loop_thread = threading.get_ident()
+    reads: list[tuple[int, int]] = []  # (item, reading thread)
+
+    def blocking_items() -> Iterator[int]:
+        for item in range(10):
+            reads.append((item, threading.get_ident()))
+            yield item
+
+    gauge = Gauge()
+    results = ordered_map(gauge, read_in_thread(blocking_items(), batch=4), concurrency=2)
+    async with aclosing(results):
+        assert [value async for value in results] == [i * 10 for i in range(10)]
+
+    assert [item for item, _ in reads] == list(range(10))
+    assert loop_thread not in {thread for _, thread in reads}
+    assert gauge.max_in_flight == 2
+
+
+async def test_read_in_thread_keeps_the_loop_serving_while_a_read_blocks() -> None:
+    reading = threading.Event()
+    release = threading.Event()
+    served: list[str] = []
+
+    def slow_items() -> Iterator[int]:
+        reading.set()
+        # Blocks until the event loop, still free, has served another coroutine.
+        assert release.wait(timeout=30), "the event loop was blocked by the read"
+        yield 1
+
+    async def other_work() -> None:
+        await asyncio.to_thread(reading.wait, 30)
+        served.append("served while reading")
+        release.set()
+
+    async def consume() -> list[int]:
+        return [item async for item in read_in_thread(slow_items())]
+
+    items, _ = await asyncio.gather(consume(), other_work())
+    assert items == [1]
+    assert served == ["served while reading"]
+
+
+async def test_read_batch_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="at least 1"):
+        async for _ in read_in_thread([1], batch=0):
+            pass
 
 
 async def test_concurrency_must_be_positive() -> None:
