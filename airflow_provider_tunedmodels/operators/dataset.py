@@ -19,6 +19,8 @@ if TYPE_CHECKING:
 
 __all__ = ["PrepareTuningDatasetOperator"]
 
+#: Equal to ``data.prepare.DEFAULT_MAX_REPORTED_ERRORS`` (a test checks it); repeated here so
+#: that DAG files importing this operator do not import the data package.
 _DEFAULT_MAX_REPORTED_ERRORS = 20
 
 
