@@ -10,7 +10,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Annotated, Any, TypeVar
 
@@ -73,8 +73,9 @@ class WireModel(BaseModel):
         return cls.model_validate(data if data is not None else {})
 
 
-def _enum_coercer(enum: type[E]) -> Callable[[Any], Any]:
-    numbers = {index: member for index, member in enumerate(enum)}
+def _enum_coercer(enum: type[E], numbers: Mapping[int, E] | None) -> Callable[[Any], Any]:
+    if numbers is None:
+        numbers = {index: member for index, member in enumerate(enum)}
 
     def coerce(value: Any) -> Any:
         if isinstance(value, enum) or value is None:
@@ -97,14 +98,16 @@ def _enum_name(value: Any) -> Any:
     return value.name if isinstance(value, Enum) else value
 
 
-def enum_field(enum: type[E]) -> Any:
+def enum_field(enum: type[E], numbers: Mapping[int, E] | None = None) -> Any:
     """An annotation for an enum field: names or numbers in, names out, unknown names kept.
 
-    The members of ``enum`` must be declared in the order of their proto numbers.
+    :param numbers: the proto number of each member, for enums whose numbers do not
+        follow declaration order; without it the members must be declared in the
+        order of their proto numbers (0, 1, 2, ...).
     """
     return Annotated[
         enum | str,
-        BeforeValidator(_enum_coercer(enum)),
+        BeforeValidator(_enum_coercer(enum, numbers)),
         PlainSerializer(_enum_name, return_type=str),
     ]
 
