@@ -18,7 +18,9 @@ from airflow_provider_tunedmodels.models.permission import GranteeType, Permissi
 from airflow_provider_tunedmodels.models.tuned_model import TunedModel
 
 __all__ = [
+    "MAX_LISTED_PROBLEMS",
     "MUTABLE_TUNED_MODEL_FIELDS",
+    "raise_for_problems",
     "update_mask_for",
     "validate_new_permission",
     "validate_new_tuned_model",
@@ -59,7 +61,7 @@ def validate_new_tuned_model(tuned_model: TunedModel, tuned_model_id: str | None
     problems += _mutable_field_problems(tuned_model)
     problems += _hyperparameter_problems(tuned_model)
     problems += _training_data_problems(tuned_model)
-    _raise_if(problems, "the tuned model to create")
+    raise_for_problems(problems, "the tuned model to create")
 
 
 def validate_tuned_model_update(changes: TunedModel, update_mask: Iterable[str]) -> list[str]:
@@ -73,7 +75,7 @@ def validate_tuned_model_update(changes: TunedModel, update_mask: Iterable[str])
     if not paths:
         problems.append("nothing to update: give at least one field or an update mask")
     problems += _mutable_field_problems(changes)
-    _raise_if(problems, "the tuned model update")
+    raise_for_problems(problems, "the tuned model update")
     return paths
 
 
@@ -94,10 +96,11 @@ def validate_new_permission(permission: Permission) -> None:
         problems.append("emailAddress: must not be set when granteeType is EVERYONE")
     if grantee != GranteeType.EVERYONE and not permission.email_address:
         problems.append("emailAddress: required unless granteeType is EVERYONE")
-    _raise_if(problems, "the permission to create")
+    raise_for_problems(problems, "the permission to create")
 
 
-def _raise_if(problems: list[str], what: str) -> None:
+def raise_for_problems(problems: list[str], what: str) -> None:
+    """Raise one :class:`InvalidRequestError` listing ``problems`` (if any) about ``what``."""
     if not problems:
         return
     listed = problems[:MAX_LISTED_PROBLEMS]
