@@ -25,6 +25,8 @@ class ApiCall(Generic[T]):
     :param idempotent: safe to repeat after it may have reached the server
         (see :mod:`airflow_provider_tunedmodels.core.retry`).
     :param api_version: overrides the connection's API version (e.g. ``v1`` for cancel).
+    :param base_url: overrides the connection's base URL (e.g. the regional host of the
+        location a Vertex AI resource lives in).
     """
 
     method: str
@@ -34,6 +36,7 @@ class ApiCall(Generic[T]):
     body: Any = None
     idempotent: bool = True
     api_version: str | None = None
+    base_url: str | None = None
 
     def query(self) -> dict[str, str]:
         """The query parameters as strings, ``None`` values dropped."""

@@ -49,7 +49,8 @@ class _RestClientBase:
     def url(self, call: ApiCall[Any]) -> str:
         """The absolute URL of ``call``, without its query string."""
         version = call.api_version or self.settings.api_version
-        return f"{self.settings.root_url}/{version}/{call.path.lstrip('/')}"
+        root = call.base_url.rstrip("/") if call.base_url else self.settings.root_url
+        return f"{root}/{version}/{call.path.lstrip('/')}"
 
     def _base_headers(self) -> dict[str, str]:
         return {"user-agent": USER_AGENT, "accept": "application/json"}

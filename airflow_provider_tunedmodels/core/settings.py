@@ -57,6 +57,10 @@ class ClientSettings:
     key_path: str | None = None
     scopes: tuple[str, ...] = DEFAULT_SCOPES
     quota_project_id: str | None = None
+    project: str | None = None
+    location: str | None = None
+    #: Service accounts to impersonate in turn; the last one's token is used.
+    impersonation_chain: tuple[str, ...] = ()
     source: str = "arguments"
 
     def __post_init__(self) -> None:
@@ -129,6 +133,8 @@ class ClientSettings:
                 f"{_first_line(exc)}); check key_path / keyfile_dict, or set up Application "
                 "Default Credentials"
             ) from None
+        if self.impersonation_chain:
+            credentials = _impersonate(credentials, self.impersonation_chain, self.scopes)
         if self.quota_project_id:
             credentials = credentials.with_quota_project(self.quota_project_id)
         return credentials
@@ -181,6 +187,18 @@ def _normalise_host(host: str, schema: str | None, port: int | None) -> str:
         if port:
             host = f"{host}:{port}"
     return host.rstrip("/")
+
+
+def _impersonate(source: Any, chain: tuple[str, ...], scopes: tuple[str, ...]) -> Any:
+    """Credentials of the chain's last service account, reached through the others."""
+    from google.auth import impersonated_credentials
+
+    return impersonated_credentials.Credentials(
+        source_credentials=source,
+        target_principal=chain[-1],
+        delegates=list(chain[:-1]) or None,
+        target_scopes=list(scopes),
+    )
 
 
 def _first_line(exc: BaseException) -> str:

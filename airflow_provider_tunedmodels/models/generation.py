@@ -6,6 +6,7 @@ through untouched as unknown fields.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_tunedmodels.models._wire import WireModel
@@ -77,6 +78,28 @@ class GenerateContentRequest(WireModel):
             else generation_config
         )
         return cls(contents=[Content.user_text(prompt)], generation_config=config)
+
+    @classmethod
+    def coerce(
+        cls,
+        request: str | GenerateContentRequest | Mapping[str, Any],
+        generation_config: GenerationConfig | Mapping[str, Any] | None = None,
+    ) -> GenerateContentRequest:
+        """A request from a prompt, a request or its JSON; ``generation_config`` replaces its own."""
+        if isinstance(request, str):
+            built = cls.from_prompt(request)
+        elif isinstance(request, GenerateContentRequest):
+            built = request
+        else:
+            built = cls.model_validate(dict(request))
+        if generation_config is None:
+            return built
+        config = (
+            generation_config
+            if isinstance(generation_config, GenerationConfig)
+            else GenerationConfig.model_validate(dict(generation_config))
+        )
+        return built.model_copy(update={"generation_config": config})
 
 
 class Candidate(WireModel):

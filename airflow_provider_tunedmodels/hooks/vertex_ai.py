@@ -1,0 +1,413 @@
+"""The hook for Vertex AI tuning jobs (``projects.locations.tuningJobs``) and what they produce.
+
+Every method has a blocking form (for tasks) and an ``a``-prefixed async form
+(for triggers and async tasks) with the same parameters and results::
+
+    hook = VertexTuningJobsHook("vertex_ai_tuning_default")
+    job = hook.create_tuning_job(
+        {
+            "baseModel": "gemini-2.5-flash",
+            "supervisedTuningSpec": {"trainingDatasetUri": "gs://my-bucket/train.jsonl"},
+        },
+        run_key="support_router/tune/scheduled__2025-01-01",
+    )
+    done = hook.wait_for_tuning_job(job.name, timeout=6 * 3600)
+    answer = hook.generate_content(done.endpoint, "Route this ticket: ...")
+
+Requests are validated locally first (see
+:mod:`~airflow_provider_tunedmodels.models.vertex.validation`), so a mistake fails
+before anything is sent. Each call goes to the host of the location its resource
+lives in, unless the connection names a base URL (an emulator, a private endpoint).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Iterator, Mapping
+from dataclasses import replace
+from functools import cached_property
+from typing import Any, ClassVar, TypeVar
+
+from airflow_provider_tunedmodels.core.calls import ApiCall
+from airflow_provider_tunedmodels.core.errors import (
+    ConfigurationError,
+    TunedModelsError,
+)
+from airflow_provider_tunedmodels.core.http import AsyncRestClient, RestClient
+from airflow_provider_tunedmodels.core.paging import aiter_items, iter_items
+from airflow_provider_tunedmodels.core.settings import ClientSettings
+from airflow_provider_tunedmodels.hooks import vertex_calls as calls
+from airflow_provider_tunedmodels.hooks._compat import BaseHook
+from airflow_provider_tunedmodels.hooks.vertex_connection import (
+    DEFAULT_LOCATION,
+    VERTEX_CONN_TYPE,
+    VERTEX_UI_FIELD_BEHAVIOUR,
+    vertex_host,
+    vertex_settings,
+)
+from airflow_provider_tunedmodels.hooks.vertex_reattach import (
+    FoundTuningJob,
+    afind_by_run_key,
+    find_by_run_key,
+    is_ambiguous_failure,
+    label_request,
+    reattached,
+    recovered,
+)
+from airflow_provider_tunedmodels.hooks.vertex_serving import VertexServingMethods
+from airflow_provider_tunedmodels.models.vertex.names import location_path
+from airflow_provider_tunedmodels.models.vertex.rules import coerce_message
+from airflow_provider_tunedmodels.models.vertex.tuning_job import (
+    ListTuningJobsResponse,
+    TuningJob,
+)
+from airflow_provider_tunedmodels.models.vertex.validation import validate_new_tuning_job
+
+__all__ = ["VertexTuningJobsHook"]
+
+T = TypeVar("T")
+
+TuningJobInput = TuningJob | Mapping[str, Any]
+
+
+class VertexTuningJobsHook(VertexServingMethods, BaseHook):
+    """Tune models with Vertex AI, or a compatible server, and use what tuning produces.
+
+    Tuning jobs are methods of this class; rebasing, operations, the Model Registry and
+    generation come from :class:`~airflow_provider_tunedmodels.hooks.vertex_serving.VertexServingMethods`.
+
+    :param conn_id: Airflow connection of type ``vertex_ai_tuning`` or
+        ``google_cloud_platform``.
+    :param settings: use these settings instead of reading a connection (scripts, tests).
+    :param transport: httpx transport for the sync client (tests).
+    :param async_transport: httpx transport for the async client (tests).
+    """
+
+    conn_name_attr = "conn_id"
+    default_conn_name: ClassVar[str] = "vertex_ai_tuning_default"
+    conn_type = VERTEX_CONN_TYPE
+    hook_name = "Vertex AI (tuning jobs)"
+
+    def __init__(
+        self,
+        conn_id: str | None = None,
+        *,
+        settings: ClientSettings | None = None,
+        transport: Any = None,
+        async_transport: Any = None,
+    ) -> None:
+        super().__init__()
+        self.conn_id = conn_id or self.default_conn_name
+        self._settings = settings
+        self._transport = transport
+        self._async_transport = async_transport
+        self._async_client: AsyncRestClient | None = None
+        self._adc_project: str | None = None
+
+    # --- connection, clients, routing ----------------------------------------------------------
+
+    def settings_from_connection(self, connection: Any) -> ClientSettings:
+        """Vertex AI settings: OAuth only, project, location and the location's host."""
+        return vertex_settings(connection)
+
+    @property
+    def settings(self) -> ClientSettings:
+        """Client settings, read from the connection on first use (blocking)."""
+        if self._settings is None:
+            self._settings = self.settings_from_connection(self.get_connection(self.conn_id))
+        return self._settings
+
+    async def asettings(self) -> ClientSettings:
+        """Client settings, read from the connection without blocking the event loop."""
+        if self._settings is None:
+            connection = await _aget_connection(self.conn_id)
+            self._settings = self.settings_from_connection(connection)
+        return self._settings
+
+    @cached_property
+    def client(self) -> RestClient:
+        """The blocking REST client (one connection pool per hook)."""
+        return RestClient(self.settings, transport=self._transport)
+
+    def get_conn(self) -> RestClient:
+        """Airflow's conventional accessor; same as :attr:`client`."""
+        return self.client
+
+    async def aget_client(self) -> AsyncRestClient:
+        """The async REST client (one connection pool per hook)."""
+        if self._async_client is None:
+            settings = await self.asettings()
+            if self._async_client is None:
+                self._async_client = AsyncRestClient(settings, transport=self._async_transport)
+        return self._async_client
+
+    def close(self) -> None:
+        """Close the blocking client's connections."""
+        if "client" in self.__dict__:
+            self.client.close()
+            del self.__dict__["client"]
+
+    async def aclose(self) -> None:
+        """Close the async client's connections."""
+        if self._async_client is not None:
+            await self._async_client.aclose()
+            self._async_client = None
+
+    def _run(self, call: ApiCall[T]) -> T:
+        return self.client.execute(_routed(call, self.settings))
+
+    async def _arun(self, call: ApiCall[T]) -> T:
+        client = await self.aget_client()
+        return await client.execute(_routed(call, client.settings))
+
+    def _stream(self, call: ApiCall[T]) -> Iterator[T]:
+        return self.client.stream(_routed(call, self.settings))
+
+    async def _astream(self, call: ApiCall[T]) -> AsyncIterator[T]:
+        client = await self.aget_client()
+        async for item in client.stream(_routed(call, client.settings)):
+            yield item
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Make one cheap authenticated call (:meth:`probe`); never raises."""
+        try:
+            self.probe()
+        except Exception as exc:
+            return False, str(exc)
+        return True, f"Connection to {self.settings.describe()} works."
+
+    def probe(self) -> None:
+        """List one tuning job of the connection's project and location."""
+        self.list_tuning_jobs(page_size=1)
+
+    @property
+    def location(self) -> str:
+        """The connection's location (where new jobs run)."""
+        return self.settings.location or DEFAULT_LOCATION
+
+    def parent(self, location: str | None = None) -> str:
+        """``projects/{project}/locations/{location}``, the connection's by default."""
+        return location_path(self._project(), location or self.location)
+
+    async def aparent(self, location: str | None = None) -> str:
+        """Async :meth:`parent` (finding the default project may block)."""
+        settings = await self.asettings()
+        project = settings.project
+        if not project:
+            project = await asyncio.to_thread(self._project)
+        return location_path(project, location or settings.location or DEFAULT_LOCATION)
+
+    def _project(self) -> str:
+        if self.settings.project:
+            return self.settings.project
+        if self._adc_project is None:
+            self._adc_project = _default_project(self.settings.source)
+        return self._adc_project
+
+    @classmethod
+    def get_ui_field_behaviour(cls) -> dict[str, Any]:
+        """Relabel and hide the generic connection fields (no API key field: OAuth only)."""
+        return {
+            "hidden_fields": VERTEX_UI_FIELD_BEHAVIOUR["hidden-fields"],
+            "relabeling": VERTEX_UI_FIELD_BEHAVIOUR["relabeling"],
+            "placeholders": VERTEX_UI_FIELD_BEHAVIOUR["placeholders"],
+        }
+
+    def _job_name(self, name: str) -> str:
+        return name if "/" in name else f"{self.parent()}/tuningJobs/{name}"
+
+    async def _ajob_name(self, name: str) -> str:
+        return name if "/" in name else f"{await self.aparent()}/tuningJobs/{name}"
+
+    # --- tuning jobs ---------------------------------------------------------------------------
+
+    def create_tuning_job(
+        self, job: TuningJobInput, *, run_key: str | None = None, location: str | None = None
+    ) -> TuningJob:
+        """Start a tuning job, after checking it locally; returns it as created (PENDING).
+
+        :param job: a ``TuningJob`` or its JSON (camelCase or snake_case keys).
+        :param run_key: names one logical run, e.g. DAG, task and run id. The job is
+            labelled with its hash, and an existing job of the same run key is returned
+            instead of starting a second one; a create whose answer was lost is looked
+            up by it, never blindly repeated. Without it, a repeated create starts (and
+            bills) another job.
+        :param location: where the job runs; the connection's location by default.
+        """
+        body = _create_body(job, run_key, self.settings.api_version)
+        parent = self.parent(location)
+        if run_key is not None and (found := self._find(parent, run_key, body)) is not None:
+            return reattached(found)
+        try:
+            return self._run(calls.create_tuning_job(parent, body))
+        except TunedModelsError as exc:
+            if run_key is None or not is_ambiguous_failure(exc):
+                raise
+            return recovered(exc, self._find(parent, run_key, body))
+
+    async def acreate_tuning_job(
+        self, job: TuningJobInput, *, run_key: str | None = None, location: str | None = None
+    ) -> TuningJob:
+        """Async :meth:`create_tuning_job`."""
+        body = _create_body(job, run_key, (await self.asettings()).api_version)
+        parent = await self.aparent(location)
+        if run_key is not None and (found := await self._afind(parent, run_key, body)) is not None:
+            return reattached(found)
+        try:
+            return await self._arun(calls.create_tuning_job(parent, body))
+        except TunedModelsError as exc:
+            if run_key is None or not is_ambiguous_failure(exc):
+                raise
+            return recovered(exc, await self._afind(parent, run_key, body))
+
+    def find_tuning_job(
+        self, run_key: str, job: TuningJobInput | None = None, *, location: str | None = None
+    ) -> FoundTuningJob | None:
+        """The newest job created for ``run_key``, or ``None``.
+
+        :param job: the request to compare with; the result then says whether the job
+            found was created from the same request (``fingerprint_matches``).
+        """
+        return self._find(self.parent(location), run_key, _comparable_body(job))
+
+    async def afind_tuning_job(
+        self, run_key: str, job: TuningJobInput | None = None, *, location: str | None = None
+    ) -> FoundTuningJob | None:
+        """Async :meth:`find_tuning_job`."""
+        return await self._afind(await self.aparent(location), run_key, _comparable_body(job))
+
+    def get_tuning_job(self, name: str) -> TuningJob:
+        """Get a job by its full name, or by its id in the connection's location."""
+        return self._run(calls.get_tuning_job(self._job_name(name)))
+
+    async def aget_tuning_job(self, name: str) -> TuningJob:
+        """Async :meth:`get_tuning_job`."""
+        return await self._arun(calls.get_tuning_job(await self._ajob_name(name)))
+
+    def list_tuning_jobs(
+        self,
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        location: str | None = None,
+    ) -> ListTuningJobsResponse:
+        """One page of tuning jobs, e.g. ``filter='state="JOB_STATE_RUNNING"'``."""
+        call = calls.list_tuning_jobs(self.parent(location), page_size, page_token, filter)
+        return self._run(call)
+
+    async def alist_tuning_jobs(
+        self,
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+        page_token: str | None = None,
+        location: str | None = None,
+    ) -> ListTuningJobsResponse:
+        """Async :meth:`list_tuning_jobs`."""
+        call = calls.list_tuning_jobs(await self.aparent(location), page_size, page_token, filter)
+        return await self._arun(call)
+
+    def iter_tuning_jobs(
+        self,
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+        location: str | None = None,
+    ) -> Iterator[TuningJob]:
+        """Every tuning job matching ``filter``, following page tokens."""
+        return iter_items(
+            lambda token: self.list_tuning_jobs(
+                filter=filter, page_size=page_size, page_token=token, location=location
+            )
+        )
+
+    def aiter_tuning_jobs(
+        self,
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+        location: str | None = None,
+    ) -> AsyncIterator[TuningJob]:
+        """Async :meth:`iter_tuning_jobs`."""
+        return aiter_items(
+            lambda token: self.alist_tuning_jobs(
+                filter=filter, page_size=page_size, page_token=token, location=location
+            )
+        )
+
+    def cancel_tuning_job(self, name: str) -> None:
+        """Ask the server to cancel a job (best effort; read the job to see the outcome)."""
+        self._run(calls.cancel_tuning_job(self._job_name(name)))
+
+    async def acancel_tuning_job(self, name: str) -> None:
+        """Async :meth:`cancel_tuning_job`."""
+        await self._arun(calls.cancel_tuning_job(await self._ajob_name(name)))
+
+    def _find(
+        self, parent: str, run_key: str, body: Mapping[str, Any] | None
+    ) -> FoundTuningJob | None:
+        def page(filter: str | None, token: str | None) -> ListTuningJobsResponse:
+            return self._run(calls.list_tuning_jobs(parent, None, token, filter))
+
+        return find_by_run_key(page, run_key, body)
+
+    async def _afind(
+        self, parent: str, run_key: str, body: Mapping[str, Any] | None
+    ) -> FoundTuningJob | None:
+        async def page(filter: str | None, token: str | None) -> ListTuningJobsResponse:
+            return await self._arun(calls.list_tuning_jobs(parent, None, token, filter))
+
+        return await afind_by_run_key(page, run_key, body)
+
+
+def _routed(call: ApiCall[T], settings: ClientSettings) -> ApiCall[T]:
+    """Send ``call`` to the host of the location its resource lives in.
+
+    A connection that names its own base URL (an emulator, a private endpoint) keeps
+    every call on that URL.
+    """
+    location = calls.location_of(call.path)
+    if call.base_url or location is None or location == settings.location:
+        return call
+    if settings.root_url != vertex_host(settings.location or DEFAULT_LOCATION):
+        return call
+    return replace(call, base_url=vertex_host(location))
+
+
+def _create_body(job: TuningJobInput, run_key: str | None, api_version: str) -> dict[str, Any]:
+    parsed = coerce_message(TuningJob, job, "the tuning job to create")
+    validate_new_tuning_job(parsed, api_version=api_version)
+    body = calls.create_body(parsed)
+    return label_request(body, run_key) if run_key is not None else body
+
+
+def _comparable_body(job: TuningJobInput | None) -> dict[str, Any] | None:
+    if job is None:
+        return None
+    return calls.create_body(coerce_message(TuningJob, job, "the tuning job to compare"))
+
+
+def _default_project(source: str) -> str:
+    """The project of Application Default Credentials, for connections that name none."""
+    import google.auth
+
+    try:
+        _, project = google.auth.default()
+    except google.auth.exceptions.DefaultCredentialsError:
+        project = None
+    if not project:
+        raise ConfigurationError(
+            f"{source}: no Google Cloud project is known; set the extra 'project' (its id or "
+            "number), or use a service-account key, which names its project"
+        )
+    return str(project)
+
+
+async def _aget_connection(conn_id: str) -> Any:
+    aget = getattr(BaseHook, "aget_connection", None)
+    if aget is not None:
+        return await aget(conn_id)
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(BaseHook.get_connection)(conn_id)
