@@ -12,11 +12,14 @@ key                  meaning
 ===================  ==========================================================================
 ``status``           one of :data:`TRIGGER_EVENT_STATUSES`
 ``message``          one readable line (never a credential)
-``tuned_model_name`` ``tunedModels/{id}``
-``operation_name``   ``tunedModels/{id}/operations/{op}``, or ``None`` if it is not known
-``state``            the model's last known state (``ACTIVE``, ``FAILED``, ``CREATING``) or ``None``
+``job_name``         the tuning job waited for (a Gemini operation or model; a Vertex job)
+``result_name``      what the task reads when the job succeeded (tuned model; tuning job)
+``state``            the backend's last known state name, or ``None``
 ``error``            ``{"code": int | None, "status": str, "message": str}`` or ``None``
 ===================  ==========================================================================
+
+Events written by 0.1.0 (``tuned_model_name`` / ``operation_name`` instead of the
+two names) are still accepted by :func:`validate_trigger_event`.
 """
 
 from __future__ import annotations
@@ -35,6 +38,11 @@ from airflow_provider_tunedmodels.core.errors import (
     TransportError,
     TunedModelsError,
     UnavailableError,
+)
+from airflow_provider_tunedmodels.core.polling import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    MAX_CONSECUTIVE_POLL_FAILURES,
 )
 
 __all__ = [
@@ -55,16 +63,12 @@ __all__ = [
 EventStatus = Literal["success", "failed", "timeout", "error"]
 
 #: The only statuses a trigger event may carry:
-#: ``success`` the model is ACTIVE; ``failed`` tuning failed (the model is FAILED);
-#: ``timeout`` the deadline passed while tuning went on; ``error`` waiting itself failed
-#: (a permanent API error, or too many transient ones in a row).
+#: ``success`` the job produced its model; ``failed`` tuning failed; ``timeout`` the deadline
+#: passed while tuning went on; ``error`` waiting itself failed (a permanent API error, too
+#: many transient ones in a row, or a state the backend does not expect).
 TRIGGER_EVENT_STATUSES: Final[frozenset[str]] = frozenset({"success", "failed", "timeout", "error"})
-#: Transient poll failures in a row that a trigger tolerates before giving up.
-MAX_CONSECUTIVE_POLL_FAILURES: Final = 5
-#: Seconds between polls when the caller does not say.
-DEFAULT_POLL_INTERVAL: Final = 30.0
 #: Seconds to wait for tuning when the caller does not say.
-DEFAULT_TUNING_TIMEOUT: Final = 24 * 3600.0
+DEFAULT_TUNING_TIMEOUT: Final = DEFAULT_WAIT_TIMEOUT
 
 #: Errors after which polling again later may succeed (429, 5xx, network).
 _TRANSIENT_ERRORS: Final = (
@@ -81,12 +85,12 @@ _NOT_ID_CHARACTERS = re.compile(r"[^a-z0-9]+")
 
 
 class TriggerEventPayload(TypedDict):
-    """The payload of every event :class:`~airflow_provider_tunedmodels.triggers.TunedModelTrigger` yields."""
+    """The payload of every event :class:`~airflow_provider_tunedmodels.triggers.TuningJobTrigger` yields."""
 
     status: EventStatus
     message: str
-    tuned_model_name: str | None
-    operation_name: str | None
+    job_name: str | None
+    result_name: str | None
     state: str | None
     error: dict[str, Any] | None
 
@@ -103,8 +107,8 @@ def make_event(
     status: EventStatus,
     message: str,
     *,
-    tuned_model_name: str | None,
-    operation_name: str | None = None,
+    job_name: str | None,
+    result_name: str | None = None,
     state: str | None = None,
     error: Mapping[str, Any] | None = None,
 ) -> TriggerEventPayload:
@@ -114,8 +118,8 @@ def make_event(
     return {
         "status": status,
         "message": message,
-        "tuned_model_name": tuned_model_name,
-        "operation_name": operation_name,
+        "job_name": job_name,
+        "result_name": result_name or job_name,
         "state": state,
         "error": dict(error) if error is not None else None,
     }
@@ -143,13 +147,16 @@ def validate_trigger_event(event: object) -> TriggerEventPayload:
             f"Unknown trigger event status {status!r}; expected one of "
             f"{', '.join(sorted(TRIGGER_EVENT_STATUSES))}."
         )
-    if status == "success" and not event.get("tuned_model_name"):
-        raise InvalidTriggerEventError("A success event must name the tuned model.")
+    # 0.1.0 named the Gemini model and its operation instead of the job and its result.
+    result_name = event.get("result_name") or event.get("tuned_model_name")
+    job_name = event.get("job_name") or event.get("operation_name") or result_name
+    if status == "success" and not result_name:
+        raise InvalidTriggerEventError("A success event must name the job's result.")
     return make_event(
         status,
         str(event.get("message") or ""),
-        tuned_model_name=event.get("tuned_model_name"),
-        operation_name=event.get("operation_name"),
+        job_name=job_name,
+        result_name=result_name,
         state=event.get("state"),
         error=event.get("error"),
     )

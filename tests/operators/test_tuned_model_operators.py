@@ -33,7 +33,7 @@ from airflow_provider_tunedmodels.core.errors import (
     PermissionDeniedError,
 )
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator, run_emulator
-from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.links import TunedModelLink
 from airflow_provider_tunedmodels.models import TunedModel
 from airflow_provider_tunedmodels.operators.tuned_model import (
@@ -43,7 +43,7 @@ from airflow_provider_tunedmodels.operators.tuned_model import (
     UpdateTunedModelOperator,
     deterministic_tuned_model_id,
 )
-from airflow_provider_tunedmodels.triggers import TunedModelTrigger
+from airflow_provider_tunedmodels.triggers import TuningJobTrigger
 from airflow_provider_tunedmodels.tuning_policy import (
     InvalidTriggerEventError,
     TuningWaitError,
@@ -140,11 +140,11 @@ def start_without_waiting(hook: GeminiTunedModelsHook, tuned_model_id: str) -> s
 
 
 def event(status: str, **fields: Any) -> dict[str, Any]:
-    fields.setdefault("tuned_model_name", f"tunedModels/{TUNED_ID}")
+    fields.setdefault("job_name", f"tunedModels/{TUNED_ID}")
     return dict(make_event(status, f"scripted {status}", **fields))  # type: ignore[arg-type]
 
 
-def run_trigger(trigger: TunedModelTrigger) -> list[dict[str, Any]]:
+def run_trigger(trigger: TuningJobTrigger) -> list[dict[str, Any]]:
     async def collect() -> list[dict[str, Any]]:
         return [fired.payload async for fired in trigger.run()]
 
@@ -225,18 +225,18 @@ def test_deferral_pushes_names_first_then_the_trigger_finishes_and_the_task_resu
         "tuned_model_url",
     ]
     trigger = deferred.value.trigger
-    assert isinstance(trigger, TunedModelTrigger)
+    assert isinstance(trigger, TuningJobTrigger)
     kwargs = trigger.serialize()[1]
-    assert kwargs["tuned_model_name"] == f"tunedModels/{TUNED_ID}"
-    assert kwargs["operation_name"] == context["ti"].xcoms["operation_name"]
-    assert (kwargs["gemini_conn_id"], kwargs["cancel_on_kill"]) == (conn_id, True)
+    assert kwargs["job_name"] == context["ti"].xcoms["operation_name"]
+    assert kwargs["job_name"].startswith(f"tunedModels/{TUNED_ID}/operations/")
+    assert (kwargs["conn_id"], kwargs["cancel_on_kill"]) == (conn_id, True)
     assert before + 60 <= kwargs["end_time"] <= time.time() + 60
     assert (deferred.value.method_name, deferred.value.kwargs) == (
         "execute_complete",
         {"reused": False},
     )
 
-    events = run_trigger(TunedModelTrigger(**kwargs))
+    events = run_trigger(TuningJobTrigger(**kwargs))
     assert [fired["status"] for fired in events] == ["success"]
     result = operator.execute_complete(context, events[0], **deferred.value.kwargs)
     assert result["state"] == "ACTIVE"
@@ -292,7 +292,7 @@ def test_resuming_with_a_bad_outcome_raises(
 ) -> None:
     operator = create_operator(fake_api_hook())
     with pytest.raises(raised, match=match):
-        operator.execute_complete(make_context(), event(status, operation_name=OPERATION))
+        operator.execute_complete(make_context(), event(status, job_name=OPERATION))
 
 
 @pytest.mark.parametrize("bad_event", [None, {}, {"status": "ok"}, ["success"]])
@@ -430,11 +430,9 @@ def test_failed_tuning_in_the_triggerer_fails_the_resumed_task(
 def test_on_kill_cancels_the_job_waited_for_on_the_worker_only_if_asked(
     hook: GeminiTunedModelsHook, cancel_on_kill: bool, state: str
 ) -> None:
-    from airflow_provider_tunedmodels.triggers.status import read_status
-
     operation = start_without_waiting(hook, TUNED_ID)
     operator = create_operator(hook, cancel_on_kill=cancel_on_kill)
-    operator._waiting_for = read_status(hook, TUNED_ID, operation)
+    operator._waiting_for = hook.read_job_status(operation)
     operator.on_kill()
     assert hook.get_tuned_model(TUNED_ID).state == state
 
