@@ -281,6 +281,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
 
         from airflow_provider_tunedmodels.core.errors import InvalidRequestError
         from airflow_provider_tunedmodels.models.validation import validate_new_tuned_model
+        from airflow_provider_tunedmodels.operators._reuse import with_fingerprint
         from airflow_provider_tunedmodels.operators._tuned_model_request import (
             build_tuned_model,
             load_training_examples,
@@ -307,7 +308,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         except InvalidRequestError as exc:
             raise AirflowFailException(str(exc)) from exc
         self.log.info("Tuning request is valid: %d training examples.", len(examples))
-        return tuned_model_id, request
+        return tuned_model_id, with_fingerprint(request)
 
     def _tuned_model_id(self, context: Context) -> str:
         if self.tuned_model_id:
@@ -333,7 +334,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
             existing = None
         if existing is not None:
             if self.if_exists == "reuse":
-                return self._adopt(existing)
+                return self._adopt(existing, request)
             if self.if_exists == "fail":
                 raise AirflowFailException(
                     f"{existing.name} exists already ({existing.state}) and if_exists='fail'. "
@@ -345,19 +346,27 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         except AlreadyExistsError:
             if self.if_exists != "reuse":
                 raise
-            return self._adopt(self.hook.get_tuned_model(tuned_model_id))
+            return self._adopt(self.hook.get_tuned_model(tuned_model_id), request)
         self.log.info("Created tunedModels/%s; operation %s.", tuned_model_id, operation.name)
         return _Started(status_from_operation(operation, f"tunedModels/{tuned_model_id}"), False)
 
-    def _adopt(self, model: TunedModel) -> _Started:
+    def _adopt(self, model: TunedModel, request: TunedModel) -> _Started:
         from airflow.sdk.exceptions import AirflowFailException
 
         from airflow_provider_tunedmodels.hooks.gemini_jobs import status_from_model
+        from airflow_provider_tunedmodels.operators._reuse import request_differences
 
         if model.is_failed:
             raise AirflowFailException(
                 f"{model.name} exists and its tuning FAILED; it is not reused. Delete it, or "
                 "set if_exists='replace' to tune it again under the same id."
+            )
+        differences = request_differences(model, request)
+        if differences:
+            raise AirflowFailException(
+                f"{model.name} exists but was not tuned from this task's request, so it is not "
+                f"reused: {'; '.join(differences)}. Set if_exists='replace' to tune it again "
+                "under the same id, or give another tuned_model_id."
             )
         name = model.name or "?"
         operation = self.hook.latest_operation(name)

@@ -322,6 +322,40 @@ def test_reuse_adopts_a_creating_model_and_waits_for_it(hook: GeminiTunedModelsH
     assert model_names(hook) == [f"tunedModels/{TUNED_ID}"]
 
 
+def test_reuse_refuses_a_model_tuned_from_other_training_data(
+    hook: GeminiTunedModelsHook,
+) -> None:
+    tuned(hook, TUNED_ID)
+    changed = [*examples()[:-1], {"input": "a new question", "output": "a new answer"}]
+    operator = create_operator(hook, tuned_model_id=TUNED_ID, training_data=changed)
+    with pytest.raises(AirflowFailException) as failure:
+        operator.execute(make_context())
+    message = str(failure.value)
+    assert "training data or settings differ" in message
+    assert "if_exists='replace'" in message
+    assert model_names(hook) == [f"tunedModels/{TUNED_ID}"]
+
+
+def test_reuse_refuses_a_model_tuned_with_other_hyperparameters(
+    hook: GeminiTunedModelsHook,
+) -> None:
+    tuned(hook, TUNED_ID)
+    hook.update_tuned_model(TUNED_ID, {"description": "promoted"})  # the fingerprint is gone
+    operator = create_operator(hook, tuned_model_id=TUNED_ID, hyperparameters={"epoch_count": 7})
+    with pytest.raises(AirflowFailException, match="hyperparameters epochCount"):
+        operator.execute(make_context())
+
+
+def test_reuse_still_adopts_the_same_request_after_its_description_changed(
+    hook: GeminiTunedModelsHook,
+) -> None:
+    first = tuned(hook, TUNED_ID)
+    assert "tuning request sha256:" in (first.description or "")
+    hook.update_tuned_model(TUNED_ID, {"description": "promoted"})
+    result = create_operator(hook, tuned_model_id=TUNED_ID).execute(make_context())
+    assert result["createTime"] == first.to_wire()["createTime"]
+
+
 def test_reuse_refuses_a_failed_model(
     hook: GeminiTunedModelsHook, emulator: RunningEmulator
 ) -> None:
