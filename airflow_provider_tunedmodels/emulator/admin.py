@@ -33,6 +33,8 @@ from airflow_provider_tunedmodels.emulator.wire import parse_json_body
 if TYPE_CHECKING:
     from airflow_provider_tunedmodels.emulator.app import EmulatorApp
 
+__all__ = ["AdminApi", "read_key_file"]
+
 
 def read_key_file(path: str) -> dict[str, Any]:
     """Load a service-account key JSON file."""
@@ -74,7 +76,7 @@ class AdminApi:
         return json_reply({"status": "ok"})
 
     async def _reset(self, request: Request) -> Reply:
-        self.app.store.reset()
+        self.app.state.reset()
         self.app.faults.reset()
         return json_reply({})
 

@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from airflow_provider_tunedmodels.emulator.auth import DEFAULT_USER_EMAIL
 from airflow_provider_tunedmodels.emulator.faults import FaultRule
 
+__all__ = ["DEFAULT_API_KEY", "EmulatorConfig", "parse_api_key", "parse_api_keys"]
+
+
 #: API key accepted when none is configured (documented, not a secret).
 DEFAULT_API_KEY = "emulator-api-key"
 

@@ -41,6 +41,19 @@ from typing import Any
 
 from airflow_provider_tunedmodels.emulator.errors import ApiError
 
+__all__ = [
+    "FAULT_KINDS",
+    "INTERNAL_MESSAGE",
+    "RESOURCE_EXHAUSTED_MESSAGE",
+    "TUNING_FAILURE_MESSAGE",
+    "UNAVAILABLE_MESSAGE",
+    "FaultDecision",
+    "FaultInjector",
+    "FaultRule",
+    "rules_from_kwargs",
+]
+
+
 #: Every fault kind.
 FAULT_KINDS = ("429", "500", "503", "latency", "drop", "tuning_failure")
 #: Message of the real service for a request refused by quota.

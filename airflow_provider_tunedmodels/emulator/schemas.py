@@ -16,7 +16,9 @@ from typing import Any
 from airflow_provider_tunedmodels.emulator.errors import invalid_argument
 from airflow_provider_tunedmodels.emulator.wire import to_camel, to_snake
 
-_PACKAGE = "google.ai.generativelanguage.v1beta"
+__all__ = ["Enum", "Field", "Message", "parse_message", "string", "timestamp"]
+
+
 _INT32_RANGE = (-(2**31), 2**31 - 1)
 _INT64_RANGE = (-(2**63), 2**63 - 1)
 
@@ -48,125 +50,14 @@ class Message:
     open: bool = False
 
 
-def _string() -> Field:
+def string() -> Field:
+    """A ``string`` field."""
     return Field("string")
 
 
-def _timestamp() -> Field:
+def timestamp() -> Field:
+    """A ``google.protobuf.Timestamp`` field (an RFC 3339 string)."""
     return Field("timestamp")
-
-
-STATE = Enum(f"{_PACKAGE}.TunedModel.State", ("STATE_UNSPECIFIED", "CREATING", "ACTIVE", "FAILED"))
-GRANTEE_TYPE = Enum(
-    f"{_PACKAGE}.Permission.GranteeType", ("GRANTEE_TYPE_UNSPECIFIED", "USER", "GROUP", "EVERYONE")
-)
-ROLE = Enum(f"{_PACKAGE}.Permission.Role", ("ROLE_UNSPECIFIED", "OWNER", "WRITER", "READER"))
-
-TUNING_EXAMPLE = Message(f"{_PACKAGE}.TuningExample", {"textInput": _string(), "output": _string()})
-TUNING_EXAMPLES = Message(
-    f"{_PACKAGE}.TuningExamples",
-    {"examples": Field("message", repeated=True, message=TUNING_EXAMPLE)},
-)
-DATASET = Message(f"{_PACKAGE}.Dataset", {"examples": Field("message", message=TUNING_EXAMPLES)})
-HYPERPARAMETERS = Message(
-    f"{_PACKAGE}.Hyperparameters",
-    {
-        "learningRate": Field("float"),
-        "learningRateMultiplier": Field("float"),
-        "epochCount": Field("int32"),
-        "batchSize": Field("int32"),
-    },
-)
-TUNING_SNAPSHOT = Message(
-    f"{_PACKAGE}.TuningSnapshot",
-    {
-        "step": Field("int32"),
-        "epoch": Field("int32"),
-        "meanLoss": Field("float"),
-        "computeTime": _timestamp(),
-    },
-)
-TUNING_TASK = Message(
-    f"{_PACKAGE}.TuningTask",
-    {
-        "startTime": _timestamp(),
-        "completeTime": _timestamp(),
-        "snapshots": Field("message", repeated=True, message=TUNING_SNAPSHOT),
-        "trainingData": Field("message", message=DATASET),
-        "hyperparameters": Field("message", message=HYPERPARAMETERS),
-    },
-)
-TUNED_MODEL_SOURCE = Message(
-    f"{_PACKAGE}.TunedModelSource", {"tunedModel": _string(), "baseModel": _string()}
-)
-TUNED_MODEL = Message(
-    f"{_PACKAGE}.TunedModel",
-    {
-        "name": _string(),
-        "tunedModelSource": Field("message", message=TUNED_MODEL_SOURCE),
-        "baseModel": _string(),
-        "displayName": _string(),
-        "description": _string(),
-        "temperature": Field("float"),
-        "topP": Field("float"),
-        "topK": Field("int32"),
-        "state": Field("enum", enum=STATE),
-        "createTime": _timestamp(),
-        "updateTime": _timestamp(),
-        "tuningTask": Field("message", message=TUNING_TASK),
-        "readerProjectNumbers": Field("int64", repeated=True),
-    },
-)
-PERMISSION = Message(
-    f"{_PACKAGE}.Permission",
-    {
-        "name": _string(),
-        "granteeType": Field("enum", enum=GRANTEE_TYPE),
-        "emailAddress": _string(),
-        "role": Field("enum", enum=ROLE),
-    },
-)
-TRANSFER_OWNERSHIP_REQUEST = Message(
-    f"{_PACKAGE}.TransferOwnershipRequest", {"name": _string(), "emailAddress": _string()}
-)
-CANCEL_OPERATION_REQUEST = Message("google.longrunning.CancelOperationRequest", {"name": _string()})
-PART = Message(
-    f"{_PACKAGE}.Part",
-    {"text": _string(), "inlineData": Field("any"), "fileData": Field("any")},
-    open=True,
-)
-CONTENT = Message(
-    f"{_PACKAGE}.Content",
-    {"parts": Field("message", repeated=True, message=PART), "role": _string()},
-)
-GENERATION_CONFIG = Message(
-    f"{_PACKAGE}.GenerationConfig",
-    {
-        "candidateCount": Field("int32"),
-        "stopSequences": Field("string", repeated=True),
-        "maxOutputTokens": Field("int32"),
-        "temperature": Field("float"),
-        "topP": Field("float"),
-        "topK": Field("int32"),
-        "seed": Field("int32"),
-        "responseMimeType": _string(),
-    },
-    open=True,
-)
-GENERATE_CONTENT_REQUEST = Message(
-    f"{_PACKAGE}.GenerateContentRequest",
-    {
-        "model": _string(),
-        "contents": Field("message", repeated=True, message=CONTENT),
-        "systemInstruction": Field("message", message=CONTENT),
-        "generationConfig": Field("message", message=GENERATION_CONFIG),
-        "safetySettings": Field("any"),
-        "tools": Field("any"),
-        "toolConfig": Field("any"),
-        "cachedContent": _string(),
-    },
-    open=True,
-)
 
 
 def parse_message(schema: Message, value: Any, path: str) -> dict[str, Any]:

@@ -35,6 +35,9 @@ import httpx
 from airflow_provider_tunedmodels.emulator.auth import DEFAULT_USER_EMAIL
 from airflow_provider_tunedmodels.emulator.faults import FaultRule, rules_from_kwargs
 
+__all__ = ["DEFAULT_SERVICE_ACCOUNT", "RunningEmulator", "run_emulator"]
+
+
 #: Service account used by :meth:`RunningEmulator.service_account_info` by default.
 DEFAULT_SERVICE_ACCOUNT = "tuner@emulator-project.iam.gserviceaccount.com"
 _START_TIMEOUT = 30.0
