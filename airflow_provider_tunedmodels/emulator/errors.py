@@ -116,9 +116,9 @@ def error_info(reason: str, *, service: str = SERVICE_NAME, **metadata: str) -> 
     }
 
 
-def invalid_argument(message: str) -> ApiError:
+def invalid_argument(message: str, *, details: list[dict[str, Any]] | None = None) -> ApiError:
     """``400 INVALID_ARGUMENT``."""
-    return ApiError("INVALID_ARGUMENT", message)
+    return ApiError("INVALID_ARGUMENT", message, details=details)
 
 
 def failed_precondition(message: str) -> ApiError:
