@@ -118,9 +118,12 @@ def get_provider_info() -> dict[str, Any]:
                 ],
             }
         ],
-        "extra-links": [f"{_PACKAGE}.links.TunedModelLink"],
+        "extra-links": [f"{_PACKAGE}.links.TunedModelLink", f"{_PACKAGE}.links.TuningJobLink"],
         "asset-uris": [
-            {"schemes": ["gemini-tuned-model"], "handler": f"{_PACKAGE}.assets.normalize_uri"}
+            {
+                "schemes": ["gemini-tuned-model", "vertex-tuned-model"],
+                "handler": f"{_PACKAGE}.assets.normalize_uri",
+            }
         ],
         "connection-types": [
             {

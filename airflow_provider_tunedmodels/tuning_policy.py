@@ -57,6 +57,8 @@ __all__ = [
     "deterministic_tuned_model_id",
     "is_transient_error",
     "make_event",
+    "run_key",
+    "run_key_of",
     "validate_trigger_event",
 ]
 
@@ -205,13 +207,48 @@ def deterministic_tuned_model_id(
     moment = _utc(logical_date)
     if moment is None and not run_id:
         raise ValueError("deterministic_tuned_model_id needs a logical_date or a run_id")
-    run_key = moment.isoformat() if moment is not None else f"run:{run_id}"
-    key = "\n".join([dag_id, task_id, run_key, str(map_index), prefix or ""])
+    run = moment.isoformat() if moment is not None else f"run:{run_id}"
+    key = "\n".join([dag_id, task_id, run, str(map_index), prefix or ""])
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:_HASH_LENGTH]
     tail = f"{moment:%Y%m%d}-{digest}" if moment is not None else digest
     slug = _id_slug(prefix if prefix else f"{dag_id}-{task_id}")
     room = _MAX_TUNED_MODEL_ID_LENGTH - len(tail) - 1
     return f"{slug[:room].rstrip('-')}-{tail}"
+
+
+def run_key(
+    dag_id: str,
+    task_id: str,
+    logical_date: datetime | str | None,
+    *,
+    run_id: str | None = None,
+    map_index: int = -1,
+) -> str:
+    """The key of one logical run of a task: the same for every try, rerun and backfill of it.
+
+    ``<dag_id>/<task_id>/<logical date, UTC ISO>/<map_index>``; runs without a logical
+    date (asset-triggered runs, REST triggers with ``logical_date: null``) use
+    ``run:<run_id>`` in its place. The try number is never part of it.
+
+    :raises ValueError: neither ``logical_date`` nor ``run_id`` is given.
+    """
+    moment = _utc(logical_date)
+    if moment is None and not run_id:
+        raise ValueError("run_key needs a logical_date or a run_id")
+    run = moment.isoformat() if moment is not None else f"run:{run_id}"
+    return f"{dag_id}/{task_id}/{run}/{map_index}"
+
+
+def run_key_of(context: Any) -> str:
+    """:func:`run_key` of the task instance running in ``context``."""
+    ti = context["ti"]
+    return run_key(
+        ti.dag_id,
+        ti.task_id,
+        context.get("logical_date"),
+        run_id=context["run_id"],
+        map_index=ti.map_index if ti.map_index is not None else -1,
+    )
 
 
 def _utc(value: datetime | str | None) -> datetime | None:
