@@ -49,42 +49,59 @@ if TYPE_CHECKING:
 
 __all__ = [
     "ASSET_SCHEME",
+    "VERTEX_ASSET_SCHEME",
     "asset_event_extra",
     "attach_asset_events",
     "is_tuned_model_asset",
     "normalize_uri",
     "tuned_model_asset",
+    "vertex_tuned_model_asset",
 ]
 
-#: URI scheme of tuned-model assets.
+#: URI scheme of Gemini API tuned-model assets.
 ASSET_SCHEME: Final = "gemini-tuned-model"
+#: URI scheme of Vertex AI tuned-model assets.
+VERTEX_ASSET_SCHEME: Final = "vertex-tuned-model"
+_SCHEMES: Final = (ASSET_SCHEME, VERTEX_ASSET_SCHEME)
 #: A family name: letters, digits, ``_``, ``.`` and ``-``, starting with a letter or digit.
 _FAMILY_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,249}")
 
 
-def tuned_model_asset(family: str) -> Asset:
+def tuned_model_asset(family: str, *, scheme: str = ASSET_SCHEME) -> Asset:
     """The asset of a model family: ``gemini-tuned-model://<family>``.
 
     Use the same call in the producing and the consuming DAG.
 
     :param family: a stable name, e.g. ``"support-router"``; letters, digits,
         ``_``, ``.`` and ``-``, up to 250 characters.
+    :param scheme: the backend's scheme (:func:`vertex_tuned_model_asset` for Vertex AI).
     :raises ValueError: the family name cannot be part of a URI as it is.
     """
     from airflow.sdk import Asset
 
+    if scheme not in _SCHEMES:
+        raise ValueError(f"asset scheme {scheme!r}: use one of {', '.join(_SCHEMES)}")
     if not _FAMILY_PATTERN.fullmatch(family):
         raise ValueError(
             f"model family {family!r}: use letters, digits, '_', '.' and '-' (starting with a "
             "letter or digit, at most 250 characters)"
         )
-    return Asset(uri=f"{ASSET_SCHEME}://{family}")
+    return Asset(uri=f"{scheme}://{family}")
+
+
+def vertex_tuned_model_asset(family: str) -> Asset:
+    """The asset of a Vertex AI model family: ``vertex-tuned-model://<family>``.
+
+    Its events carry the tuned model (``model@version``), its endpoint, the default
+    checkpoint and the evaluation metrics in ``extra``.
+    """
+    return tuned_model_asset(family, scheme=VERTEX_ASSET_SCHEME)
 
 
 def is_tuned_model_asset(outlet: object) -> bool:
     """Whether ``outlet`` is an asset made by :func:`tuned_model_asset`."""
     uri = getattr(outlet, "uri", None)
-    return isinstance(uri, str) and uri.startswith(f"{ASSET_SCHEME}://")
+    return isinstance(uri, str) and uri.startswith(tuple(f"{scheme}://" for scheme in _SCHEMES))
 
 
 def asset_event_extra(model: TunedModel, *, reused: bool = False) -> dict[str, Any]:
@@ -116,12 +133,12 @@ def normalize_uri(parts: SplitResult) -> SplitResult:
 
     :raises ValueError: the URI has no family, or has a path, query or credentials.
     """
-    family = parts.netloc
+    family, scheme = parts.netloc, parts.scheme
     if not family or not _FAMILY_PATTERN.fullmatch(family):
-        raise ValueError(f"{ASSET_SCHEME} URI needs a family: {ASSET_SCHEME}://<family>")
+        raise ValueError(f"{scheme} URI needs a family: {scheme}://<family>")
     if parts.path not in ("", "/") or parts.query:
         raise ValueError(
-            f"{ASSET_SCHEME} URIs name a family only ({ASSET_SCHEME}://<family>); the "
+            f"{scheme} URIs name a family only ({scheme}://<family>); the "
             "concrete tuned model belongs in the asset event's extra"
         )
     return parts._replace(path="/", fragment="")

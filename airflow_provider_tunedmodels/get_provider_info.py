@@ -82,7 +82,10 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [
-            {"integration-name": _INTEGRATION, "python-modules": [f"{_PACKAGE}.hooks.tuned_models"]}
+            {
+                "integration-name": _INTEGRATION,
+                "python-modules": [f"{_PACKAGE}.hooks.base", f"{_PACKAGE}.hooks.gemini"],
+            }
         ],
         "operators": [
             {
@@ -99,22 +102,32 @@ def get_provider_info() -> dict[str, Any]:
         "sensors": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": [f"{_PACKAGE}.sensors.tuned_model"],
+                "python-modules": [
+                    f"{_PACKAGE}.sensors.tuning_job",
+                    f"{_PACKAGE}.sensors.tuned_model",
+                ],
             }
         ],
         "triggers": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": [f"{_PACKAGE}.triggers.tuned_model"],
+                # tuned_model holds the 0.1.0 class path of deferred tasks stored then.
+                "python-modules": [
+                    f"{_PACKAGE}.triggers.tuning_job",
+                    f"{_PACKAGE}.triggers.tuned_model",
+                ],
             }
         ],
-        "extra-links": [f"{_PACKAGE}.links.TunedModelLink"],
+        "extra-links": [f"{_PACKAGE}.links.TunedModelLink", f"{_PACKAGE}.links.TuningJobLink"],
         "asset-uris": [
-            {"schemes": ["gemini-tuned-model"], "handler": f"{_PACKAGE}.assets.normalize_uri"}
+            {
+                "schemes": ["gemini-tuned-model", "vertex-tuned-model"],
+                "handler": f"{_PACKAGE}.assets.normalize_uri",
+            }
         ],
         "connection-types": [
             {
-                "hook-class-name": f"{_PACKAGE}.hooks.tuned_models.GeminiTunedModelsHook",
+                "hook-class-name": f"{_PACKAGE}.hooks.gemini.GeminiTunedModelsHook",
                 "connection-type": "gemini_tuned_models",
                 "hook-name": "Gemini API (tuned models)",
                 "ui-field-behaviour": UI_FIELD_BEHAVIOUR,

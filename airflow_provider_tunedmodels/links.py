@@ -24,10 +24,18 @@ if TYPE_CHECKING:
     from airflow.sdk import BaseOperator
     from airflow.sdk.types import TaskInstanceKey
 
-__all__ = ["TUNED_MODEL_URL_XCOM_KEY", "TunedModelLink", "tuned_model_url"]
+__all__ = [
+    "TUNED_MODEL_URL_XCOM_KEY",
+    "TUNING_JOB_URL_XCOM_KEY",
+    "TunedModelLink",
+    "TuningJobLink",
+    "tuned_model_url",
+]
 
-#: XCom key under which operators store the link.
+#: XCom key under which the Gemini operators store the link.
 TUNED_MODEL_URL_XCOM_KEY: Final = "tuned_model_url"
+#: XCom key under which the Vertex AI operators store the job's Cloud console link.
+TUNING_JOB_URL_XCOM_KEY: Final = "tuning_job_url"
 
 
 def tuned_model_url(base_url: str, api_version: str, tuned_model_name: str) -> str:
@@ -40,9 +48,24 @@ class TunedModelLink(BaseOperatorLink):
 
     name = "Tuned model"
 
+    xcom_key = TUNED_MODEL_URL_XCOM_KEY
+
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
-        """The pushed URL, or ``""`` while the task has not created a model yet."""
+        """The pushed URL, or ``""`` while the task has not created a job yet."""
         from airflow.sdk.execution_time.xcom import XCom
 
-        value = XCom.get_value(ti_key=ti_key, key=TUNED_MODEL_URL_XCOM_KEY)
+        value = XCom.get_value(ti_key=ti_key, key=self.xcom_key)
         return value if isinstance(value, str) else ""
+
+
+class TuningJobLink(TunedModelLink):
+    """Link to a Vertex AI tuning job in the Cloud console, read from ``tuning_job_url``.
+
+    The console page (``console.cloud.google.com/vertex-ai/generative/language/
+    locations/{location}/tuning/tuningJob/{id}?project={project}``) shows the job's
+    progress, metrics and data statistics; for an emulator or private base URL the
+    link points at the job's REST resource instead.
+    """
+
+    name = "Tuning job"
+    xcom_key = TUNING_JOB_URL_XCOM_KEY

@@ -12,11 +12,14 @@ key                  meaning
 ===================  ==========================================================================
 ``status``           one of :data:`TRIGGER_EVENT_STATUSES`
 ``message``          one readable line (never a credential)
-``tuned_model_name`` ``tunedModels/{id}``
-``operation_name``   ``tunedModels/{id}/operations/{op}``, or ``None`` if it is not known
-``state``            the model's last known state (``ACTIVE``, ``FAILED``, ``CREATING``) or ``None``
+``job_name``         the tuning job waited for (a Gemini operation or model; a Vertex job)
+``result_name``      what the task reads when the job succeeded (tuned model; tuning job)
+``state``            the backend's last known state name, or ``None``
 ``error``            ``{"code": int | None, "status": str, "message": str}`` or ``None``
 ===================  ==========================================================================
+
+Events written by 0.1.0 (``tuned_model_name`` / ``operation_name`` instead of the
+two names) are still accepted by :func:`validate_trigger_event`.
 """
 
 from __future__ import annotations
@@ -36,6 +39,11 @@ from airflow_provider_tunedmodels.core.errors import (
     TunedModelsError,
     UnavailableError,
 )
+from airflow_provider_tunedmodels.core.polling import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    MAX_CONSECUTIVE_POLL_FAILURES,
+)
 
 __all__ = [
     "DEFAULT_POLL_INTERVAL",
@@ -49,22 +57,20 @@ __all__ = [
     "deterministic_tuned_model_id",
     "is_transient_error",
     "make_event",
+    "run_key",
+    "run_key_of",
     "validate_trigger_event",
 ]
 
 EventStatus = Literal["success", "failed", "timeout", "error"]
 
 #: The only statuses a trigger event may carry:
-#: ``success`` the model is ACTIVE; ``failed`` tuning failed (the model is FAILED);
-#: ``timeout`` the deadline passed while tuning went on; ``error`` waiting itself failed
-#: (a permanent API error, or too many transient ones in a row).
+#: ``success`` the job produced its model; ``failed`` tuning failed; ``timeout`` the deadline
+#: passed while tuning went on; ``error`` waiting itself failed (a permanent API error, too
+#: many transient ones in a row, or a state the backend does not expect).
 TRIGGER_EVENT_STATUSES: Final[frozenset[str]] = frozenset({"success", "failed", "timeout", "error"})
-#: Transient poll failures in a row that a trigger tolerates before giving up.
-MAX_CONSECUTIVE_POLL_FAILURES: Final = 5
-#: Seconds between polls when the caller does not say.
-DEFAULT_POLL_INTERVAL: Final = 30.0
 #: Seconds to wait for tuning when the caller does not say.
-DEFAULT_TUNING_TIMEOUT: Final = 24 * 3600.0
+DEFAULT_TUNING_TIMEOUT: Final = DEFAULT_WAIT_TIMEOUT
 
 #: Errors after which polling again later may succeed (429, 5xx, network).
 _TRANSIENT_ERRORS: Final = (
@@ -81,12 +87,12 @@ _NOT_ID_CHARACTERS = re.compile(r"[^a-z0-9]+")
 
 
 class TriggerEventPayload(TypedDict):
-    """The payload of every event :class:`~airflow_provider_tunedmodels.triggers.TunedModelTrigger` yields."""
+    """The payload of every event :class:`~airflow_provider_tunedmodels.triggers.TuningJobTrigger` yields."""
 
     status: EventStatus
     message: str
-    tuned_model_name: str | None
-    operation_name: str | None
+    job_name: str | None
+    result_name: str | None
     state: str | None
     error: dict[str, Any] | None
 
@@ -103,8 +109,8 @@ def make_event(
     status: EventStatus,
     message: str,
     *,
-    tuned_model_name: str | None,
-    operation_name: str | None = None,
+    job_name: str | None,
+    result_name: str | None = None,
     state: str | None = None,
     error: Mapping[str, Any] | None = None,
 ) -> TriggerEventPayload:
@@ -114,8 +120,8 @@ def make_event(
     return {
         "status": status,
         "message": message,
-        "tuned_model_name": tuned_model_name,
-        "operation_name": operation_name,
+        "job_name": job_name,
+        "result_name": result_name or job_name,
         "state": state,
         "error": dict(error) if error is not None else None,
     }
@@ -143,13 +149,16 @@ def validate_trigger_event(event: object) -> TriggerEventPayload:
             f"Unknown trigger event status {status!r}; expected one of "
             f"{', '.join(sorted(TRIGGER_EVENT_STATUSES))}."
         )
-    if status == "success" and not event.get("tuned_model_name"):
-        raise InvalidTriggerEventError("A success event must name the tuned model.")
+    # 0.1.0 named the Gemini model and its operation instead of the job and its result.
+    result_name = event.get("result_name") or event.get("tuned_model_name")
+    job_name = event.get("job_name") or event.get("operation_name") or result_name
+    if status == "success" and not result_name:
+        raise InvalidTriggerEventError("A success event must name the job's result.")
     return make_event(
         status,
         str(event.get("message") or ""),
-        tuned_model_name=event.get("tuned_model_name"),
-        operation_name=event.get("operation_name"),
+        job_name=job_name,
+        result_name=result_name,
         state=event.get("state"),
         error=event.get("error"),
     )
@@ -198,13 +207,48 @@ def deterministic_tuned_model_id(
     moment = _utc(logical_date)
     if moment is None and not run_id:
         raise ValueError("deterministic_tuned_model_id needs a logical_date or a run_id")
-    run_key = moment.isoformat() if moment is not None else f"run:{run_id}"
-    key = "\n".join([dag_id, task_id, run_key, str(map_index), prefix or ""])
+    run = moment.isoformat() if moment is not None else f"run:{run_id}"
+    key = "\n".join([dag_id, task_id, run, str(map_index), prefix or ""])
     digest = hashlib.sha256(key.encode("utf-8")).hexdigest()[:_HASH_LENGTH]
     tail = f"{moment:%Y%m%d}-{digest}" if moment is not None else digest
     slug = _id_slug(prefix if prefix else f"{dag_id}-{task_id}")
     room = _MAX_TUNED_MODEL_ID_LENGTH - len(tail) - 1
     return f"{slug[:room].rstrip('-')}-{tail}"
+
+
+def run_key(
+    dag_id: str,
+    task_id: str,
+    logical_date: datetime | str | None,
+    *,
+    run_id: str | None = None,
+    map_index: int = -1,
+) -> str:
+    """The key of one logical run of a task: the same for every try, rerun and backfill of it.
+
+    ``<dag_id>/<task_id>/<logical date, UTC ISO>/<map_index>``; runs without a logical
+    date (asset-triggered runs, REST triggers with ``logical_date: null``) use
+    ``run:<run_id>`` in its place. The try number is never part of it.
+
+    :raises ValueError: neither ``logical_date`` nor ``run_id`` is given.
+    """
+    moment = _utc(logical_date)
+    if moment is None and not run_id:
+        raise ValueError("run_key needs a logical_date or a run_id")
+    run = moment.isoformat() if moment is not None else f"run:{run_id}"
+    return f"{dag_id}/{task_id}/{run}/{map_index}"
+
+
+def run_key_of(context: Any) -> str:
+    """:func:`run_key` of the task instance running in ``context``."""
+    ti = context["ti"]
+    return run_key(
+        ti.dag_id,
+        ti.task_id,
+        context.get("logical_date"),
+        run_id=context["run_id"],
+        map_index=ti.map_index if ti.map_index is not None else -1,
+    )
 
 
 def _utc(value: datetime | str | None) -> datetime | None:

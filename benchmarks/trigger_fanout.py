@@ -20,7 +20,7 @@ import psutil
 
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.emulator.testing import run_emulator
-from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.triggers import hook_pool
 from airflow_provider_tunedmodels.triggers.tuned_model import TunedModelTrigger
 
@@ -74,7 +74,9 @@ def main() -> None:
     args = parser.parse_args()
     with run_emulator(step_seconds=60, subprocess=True) as emulator:
         settings = ClientSettings(base_url=emulator.base_url, api_key=emulator.api_key)
-        hook_pool.hook_factory = lambda conn_id: GeminiTunedModelsHook(settings=settings)
+        hook_pool.hook_factory = lambda hook_class, conn_id: GeminiTunedModelsHook(
+            settings=settings
+        )
         submitter = GeminiTunedModelsHook(settings=settings)
         names = [
             submitter.create_tuned_model(SLOW_MODEL, tuned_model_id=f"wait-{i}").tuned_model_name

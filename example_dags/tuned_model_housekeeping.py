@@ -29,7 +29,7 @@ with DAG(
     @task
     def list_candidates(**context: Any) -> list[str]:
         """Names of the models to delete, decided from one listing."""
-        from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+        from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 
         retention = timedelta(days=context["params"]["retention_days"])
         cutoff = datetime.now(timezone.utc) - retention

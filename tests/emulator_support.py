@@ -10,7 +10,7 @@ import pytest
 from airflow_provider_tunedmodels.core.retry import RetryPolicy
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
-from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 
 BASE_MODEL = "models/gemini-1.5-flash-001-tuning"
 #: The environment variable that defines the operators' default connection.

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from airflow_provider_tunedmodels.core.settings import ClientSettings
+from airflow_provider_tunedmodels.hooks.gemini import GEMINI_CONNECTION
 
 
 def airflow_cli(*args: str, home: Path) -> str:
@@ -32,10 +33,7 @@ def test_providers_list_and_hooks_show_the_provider(tmp_path: Path) -> None:
     assert ours[0]["version"] == "0.1.0"
     hooks = json.loads(airflow_cli("providers", "hooks", "-o", "json", home=tmp_path))
     gemini = [h for h in hooks if h["connection_type"] == "gemini_tuned_models"]
-    assert (
-        gemini[0]["class"]
-        == "airflow_provider_tunedmodels.hooks.tuned_models.GeminiTunedModelsHook"
-    )
+    assert gemini[0]["class"] == "airflow_provider_tunedmodels.hooks.gemini.GeminiTunedModelsHook"
     links = airflow_cli("providers", "links", "-o", "json", home=tmp_path)
     assert "airflow_provider_tunedmodels.links.TunedModelLink" in links
 
@@ -51,7 +49,7 @@ def test_the_api_key_is_registered_with_airflows_secrets_masker() -> None:
         password = key
         extra_dejson: dict[str, str] = {}
 
-    ClientSettings.from_connection(Conn())
+    ClientSettings.from_connection(Conn(), GEMINI_CONNECTION)
     assert _secrets_masker().redact(f"calling with {key}") == "calling with ***"
 
 

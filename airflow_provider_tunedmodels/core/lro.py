@@ -1,7 +1,9 @@
 """Waiting for a ``google.longrunning.Operation``, with a wall-clock deadline.
 
-Both Google tuning backends (Gemini API ``tunedModels`` and Vertex AI
-``tuningJobs``) answer with this same operation shape, so the loop lives here.
+Gemini API ``tunedModels.create`` and Vertex AI ``tuningJobs.rebaseTunedModel``
+answer with this operation shape (a Vertex ``tuningJobs.create`` answers with the
+job itself), so the wait lives here, on the shared polling loop of
+:mod:`~airflow_provider_tunedmodels.core.polling`.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, Protocol, TypeVar
 
 from airflow_provider_tunedmodels.core.errors import OperationFailedError, OperationTimeoutError
+from airflow_provider_tunedmodels.core.polling import PollPolicy, PollResult, apoll, poll
 
 __all__ = ["OperationLike", "apoll_operation", "poll_operation", "raise_for_operation"]
 
@@ -50,21 +53,12 @@ def poll_operation(
     poll_interval: float,
     on_poll: Callable[[OpT], Any] | None = None,
     sleep: Callable[[float], None] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] = time.time,
 ) -> OpT:
     """Fetch until ``done``; return the operation or raise on error / timeout."""
-    deadline = clock() + timeout
-    while True:
-        operation = fetch()
-        if on_poll is not None:
-            on_poll(operation)
-        if operation.done:
-            raise_for_operation(operation)
-            return operation
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise OperationTimeoutError(operation.name or "?", timeout)
-        sleep(min(poll_interval, remaining))
+    policy = PollPolicy(interval=poll_interval, end_time=clock() + timeout, jitter=0.0)
+    result = poll(fetch, finished=_done, policy=policy, on_poll=on_poll, sleep=sleep, clock=clock)
+    return _outcome(result, timeout)
 
 
 async def apoll_operation(
@@ -74,18 +68,24 @@ async def apoll_operation(
     poll_interval: float,
     on_poll: Callable[[OpT], Any] | None = None,
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
-    clock: Callable[[], float] = time.monotonic,
+    clock: Callable[[], float] = time.time,
 ) -> OpT:
     """Async twin of :func:`poll_operation`."""
-    deadline = clock() + timeout
-    while True:
-        operation = await fetch()
-        if on_poll is not None:
-            on_poll(operation)
-        if operation.done:
-            raise_for_operation(operation)
-            return operation
-        remaining = deadline - clock()
-        if remaining <= 0:
-            raise OperationTimeoutError(operation.name or "?", timeout)
-        await sleep(min(poll_interval, remaining))
+    policy = PollPolicy(interval=poll_interval, end_time=clock() + timeout, jitter=0.0)
+    result = await apoll(
+        fetch, finished=_done, policy=policy, on_poll=on_poll, sleep=sleep, clock=clock
+    )
+    return _outcome(result, timeout)
+
+
+def _done(operation: OperationLike) -> bool:
+    return bool(operation.done)
+
+
+def _outcome(result: PollResult[OpT], timeout: float) -> OpT:
+    operation = result.value
+    assert operation is not None  # a fetch that raised has ended the wait already
+    if result.timed_out:
+        raise OperationTimeoutError(operation.name or "?", timeout)
+    raise_for_operation(operation)
+    return operation

@@ -1,17 +1,21 @@
 """Client settings, and how they are read from an Airflow connection.
 
-The connection form (see ``get_provider_info``) maps to these fields:
+This module knows no particular API: each backend hook passes its
+:class:`ConnectionDefaults` (default host, API version, OAuth scopes, the prefix
+its connection form gives extras). The connection maps to these fields:
 
 ============================  ===========================================================
 connection field              meaning
 ============================  ===========================================================
-``password``                  API key (sent as ``x-goog-api-key``)
-``host``                      base URL; default ``https://generativelanguage.googleapis.com``
+``password``                  API key (sent as ``x-goog-api-key``), where the API takes one
+``host``                      base URL; empty means the backend's default address
 extra ``key_path``            path of a service-account key file (JSON)
 extra ``keyfile_dict``        the service-account key JSON itself (a secret)
 extra ``scopes``              comma-separated OAuth scopes for Google credentials
 extra ``quota_project_id``    project billed for quota (``x-goog-user-project``)
-extra ``api_version``         ``v1beta`` by default
+extra ``project``             Google Cloud project (backends that address projects)
+extra ``location``            region, ``global``, ``us`` or ``eu`` (same)
+extra ``api_version``         the backend's default when unset
 extra ``timeout``             seconds per HTTP request (default 60)
 extra ``max_retries``         attempts after the first for safe-to-repeat calls (default 4)
 extra ``retry_max_wait``      cap of a single backoff, in seconds (default 60)
@@ -26,7 +30,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,13 +39,27 @@ from airflow_provider_tunedmodels.core.errors import ConfigurationError
 from airflow_provider_tunedmodels.core.retry import RetryPolicy
 from airflow_provider_tunedmodels.core.secrets import REDACTED, mask_secret
 
-__all__ = ["DEFAULT_SCOPES", "ClientSettings"]
+__all__ = ["ClientSettings", "ConnectionDefaults"]
 
-#: OAuth scopes requested for Google credentials when the connection names none.
-DEFAULT_SCOPES: tuple[str, ...] = (
-    "https://www.googleapis.com/auth/generative-language.tuning",
-    "https://www.googleapis.com/auth/cloud-platform",
-)
+#: Seconds per HTTP request when the connection does not say.
+DEFAULT_TIMEOUT = 60.0
+
+
+@dataclass(frozen=True)
+class ConnectionDefaults:
+    """What a backend assumes where its connection is silent.
+
+    :param base_url: the API's address.
+    :param api_version: the path segment after the base URL, e.g. ``v1beta``.
+    :param scopes: OAuth scopes requested for Google credentials.
+    :param extra_prefix: the prefix Airflow's connection form gives extras
+        (``extra__<conn_type>__``); keys are read with and without it.
+    """
+
+    base_url: str
+    api_version: str
+    scopes: tuple[str, ...]
+    extra_prefix: str
 
 
 @dataclass(frozen=True)
@@ -49,13 +67,13 @@ class ClientSettings:
     """Everything a REST client needs; secrets are kept out of ``repr``."""
 
     base_url: str
-    api_version: str = "v1beta"
-    timeout: float = 60.0
+    api_version: str = ""
+    timeout: float = DEFAULT_TIMEOUT
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     api_key: str | None = field(default=None, repr=False)
     service_account_info: Mapping[str, Any] | None = field(default=None, repr=False)
     key_path: str | None = None
-    scopes: tuple[str, ...] = DEFAULT_SCOPES
+    scopes: tuple[str, ...] = ()
     quota_project_id: str | None = None
     project: str | None = None
     location: str | None = None
@@ -68,7 +86,7 @@ class ClientSettings:
         if parts.scheme not in ("http", "https") or not parts.netloc:
             raise ConfigurationError(
                 f"{self.source}: base URL {self.base_url!r} is not an http(s) URL; set the "
-                "connection's host to e.g. https://generativelanguage.googleapis.com"
+                "connection's host to an http(s) URL, or leave it empty for Google's address"
             )
         if parts.query or "key=" in self.base_url:
             raise ConfigurationError(
@@ -91,6 +109,14 @@ class ClientSettings:
             )
         if self.timeout <= 0:
             raise ConfigurationError(f"{self.source}: timeout must be positive")
+
+    def with_defaults(self, defaults: ConnectionDefaults) -> ClientSettings:
+        """These settings, with the backend's API version and scopes where none were given."""
+        return replace(
+            self,
+            api_version=self.api_version or defaults.api_version,
+            scopes=self.scopes or defaults.scopes,
+        )
 
     @property
     def root_url(self) -> str:
@@ -140,20 +166,21 @@ class ClientSettings:
         return credentials
 
     @classmethod
-    def from_connection(cls, conn: Any) -> ClientSettings:
+    def from_connection(cls, conn: Any, defaults: ConnectionDefaults) -> ClientSettings:
         """Read settings from an Airflow ``Connection`` (any object with its attributes)."""
         conn_id = getattr(conn, "conn_id", None) or "?"
         source = f"connection {conn_id!r}"
-        extra = _Extras(getattr(conn, "extra_dejson", None) or {}, source)
+        extra = _Extras(getattr(conn, "extra_dejson", None) or {}, source, defaults.extra_prefix)
         api_key = (getattr(conn, "password", None) or "").strip() or None
         mask_secret(api_key)
         host = (getattr(conn, "host", None) or "").strip()
         return cls(
             base_url=_normalise_host(
                 host, getattr(conn, "schema", None), getattr(conn, "port", None)
-            ),
-            api_version=extra.text("api_version") or "v1beta",
-            timeout=extra.number("timeout", 60.0),
+            )
+            or defaults.base_url,
+            api_version=extra.text("api_version") or defaults.api_version,
+            timeout=extra.number("timeout", DEFAULT_TIMEOUT),
             retry=RetryPolicy(
                 max_attempts=int(extra.number("max_retries", 4)) + 1,
                 max_backoff=extra.number("retry_max_wait", 60.0),
@@ -162,8 +189,10 @@ class ClientSettings:
             api_key=api_key,
             service_account_info=extra.keyfile_dict(),
             key_path=extra.text("key_path"),
-            scopes=extra.scopes() or DEFAULT_SCOPES,
+            scopes=extra.scopes() or defaults.scopes,
             quota_project_id=extra.text("quota_project_id"),
+            project=extra.text("project"),
+            location=extra.text("location"),
             source=source,
         )
 
@@ -179,8 +208,9 @@ class ClientSettings:
 
 
 def _normalise_host(host: str, schema: str | None, port: int | None) -> str:
+    """The connection's host as a base URL, or ``""`` when it names none."""
     if not host:
-        return "https://generativelanguage.googleapis.com"
+        return ""
     if "://" not in host:
         scheme = schema if schema in ("http", "https") else "https"
         host = f"{scheme}://{host}"
@@ -209,12 +239,13 @@ def _first_line(exc: BaseException) -> str:
 class _Extras:
     """Typed access to a connection's extra, accepting UI-prefixed keys too."""
 
-    def __init__(self, extra: Mapping[str, Any], source: str) -> None:
+    def __init__(self, extra: Mapping[str, Any], source: str, prefix: str) -> None:
         self._extra = extra
         self._source = source
+        self._prefix = prefix
 
     def raw(self, name: str) -> Any:
-        for key in (name, f"extra__gemini_tuned_models__{name}"):
+        for key in (name, f"{self._prefix}{name}"):
             value = self._extra.get(key)
             if value not in (None, ""):
                 return value

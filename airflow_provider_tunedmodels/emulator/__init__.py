@@ -1,4 +1,4 @@
-"""A local emulator of the Gemini API ``tunedModels`` REST resource.
+"""A local emulator of Google's model tuning REST APIs.
 
 A real HTTP server (ASGI, served by uvicorn) that behaves like
 ``generativelanguage.googleapis.com`` for tuned models, base models, permissions

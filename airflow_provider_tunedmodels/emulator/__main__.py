@@ -9,6 +9,7 @@ from collections.abc import Sequence
 
 from airflow_provider_tunedmodels.emulator.config import (
     DEFAULT_API_KEY,
+    DEFAULT_CONCURRENT_TUNING_JOBS,
     EmulatorConfig,
     parse_api_key,
     parse_api_keys,
@@ -26,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The command-line parser."""
     parser = argparse.ArgumentParser(
         prog="tunedmodels-emulator",
-        description="Local emulator of the Gemini API tunedModels REST resource.",
+        description="Local emulator of the Gemini API tunedModels and Vertex AI tuningJobs "
+        "REST APIs.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8089, help="port (default 8089; 0 = free port)")
@@ -64,6 +66,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="trust the key of this service-account key JSON file (repeatable)",
     )
     parser.add_argument(
+        "--concurrent-tuning-jobs",
+        type=int,
+        default=DEFAULT_CONCURRENT_TUNING_JOBS,
+        help="Vertex AI tuning jobs running at once per project; more wait for quota "
+        f"(default {DEFAULT_CONCURRENT_TUNING_JOBS}; 0 = no limit)",
+    )
+    parser.add_argument(
         "--access-log", action="store_true", help="log every request (secrets redacted)"
     )
     parser.add_argument("--log-level", default="info", help="uvicorn log level (default info)")
@@ -81,6 +90,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         seed=args.seed,
         faults=[FaultRule.parse(spec) for spec in args.fault],
         service_account_files=list(args.service_account_key),
+        concurrent_tuning_jobs=args.concurrent_tuning_jobs,
     )
     if api_keys:
         config.api_keys = api_keys

@@ -2,7 +2,7 @@
 
 =========================================  ==================================================
 ``GET /_emulator/health``                  ``{"status": "ok"}`` once the server answers
-``POST /_emulator/reset``                  forget every tuned model and remove every fault
+``POST /_emulator/reset``                  forget every resource of every API and every fault
 ``GET /_emulator/faults``                  ``{"seed": N, "rules": [...]}``
 ``PUT /_emulator/faults``                  replace the rules: ``{"rules": [...], "seed": N?}``
 ``DELETE /_emulator/faults``               remove every fault rule
@@ -10,6 +10,8 @@
                                            ``{"email", "privateKeyId", "publicKeyPem"}``:
                                            trust an existing public key (or certificate)
 ``POST /_emulator/apiKeys``                ``{"email", "key"?}``: accept a new API key
+``PUT /_emulator/objects``                 ``{"uri": "gs://b/o", "text"}`` or ``{"uri", "base64"}``:
+                                           store a Cloud Storage object (a tuning dataset)
 =========================================  ==================================================
 
 The control API needs no credentials: the emulator is meant to listen on
@@ -18,6 +20,7 @@ loopback only. It is never subject to fault injection.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
 from pathlib import Path
@@ -32,6 +35,8 @@ from airflow_provider_tunedmodels.emulator.wire import parse_json_body
 
 if TYPE_CHECKING:
     from airflow_provider_tunedmodels.emulator.app import EmulatorApp
+
+__all__ = ["AdminApi", "read_key_file"]
 
 
 def read_key_file(path: str) -> dict[str, Any]:
@@ -57,6 +62,7 @@ class AdminApi:
             ("DELETE", "/_emulator/faults"): self._delete_faults,
             ("POST", "/_emulator/serviceAccounts"): self._service_account,
             ("POST", "/_emulator/apiKeys"): self._api_key,
+            ("PUT", "/_emulator/objects"): self._put_object,
         }
         handler = handlers.get(route)
         try:
@@ -74,7 +80,7 @@ class AdminApi:
         return json_reply({"status": "ok"})
 
     async def _reset(self, request: Request) -> Reply:
-        self.app.store.reset()
+        self.app.state.reset()
         self.app.faults.reset()
         return json_reply({})
 
@@ -114,3 +120,14 @@ class AdminApi:
         key = str(body.get("key") or "emulator-" + secrets.token_urlsafe(24))
         self.app.auth.api_keys[key] = email
         return json_reply({"key": key, "email": email})
+
+    async def _put_object(self, request: Request) -> Reply:
+        body = parse_json_body(await request.body())
+        uri = str(body["uri"])
+        if "base64" in body:
+            data = base64.b64decode(str(body["base64"]), validate=True)
+        else:
+            data = str(body["text"]).encode("utf-8")
+        self.app.context.objects.put(uri, data)
+        self.app.state.save()
+        return json_reply({"uri": uri, "size": str(len(data))})

@@ -1,14 +1,21 @@
-"""How a tuned model answers: from the examples it was tuned on.
+"""How simulated models answer, shared by every API the emulator serves.
 
-An input seen in training gets its trained output (the first one, if the input
-appears more than once). Any other input gets the output of the most similar
-training input, by Jaccard similarity of character trigrams of the lowercased,
+A tuned model answers from the examples it was tuned on: an input seen in
+training gets its trained output (the first one, if the input appears more
+than once). Any other input gets the output of the most similar training input,
+by Jaccard similarity of character trigrams of the lowercased,
 whitespace-collapsed text; ties go to the earliest example.
+
+A base model knows no task, so it gives a generic, deterministic answer that
+restates the prompt (:func:`base_model_answer`): a fair "before tuning"
+baseline for evaluations.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+
+__all__ = ["AnswerBook", "base_model_answer", "similarity"]
 
 
 def _normalise(text: str) -> str:
@@ -53,3 +60,10 @@ class AnswerBook:
             if score > best_score:
                 best_index, best_score = index, score
         return self._outputs[best_index]
+
+
+def base_model_answer(prompt: str) -> str:
+    """What an untuned base model says: a polite restatement of the first words of the prompt."""
+    words = prompt.split()
+    topic = " ".join(words[:12]) + (" ..." if len(words) > 12 else "")
+    return f"Thank you for your message. Here is some general information about: {topic}"

@@ -28,6 +28,21 @@ from typing import Any
 
 from airflow_provider_tunedmodels.emulator.errors import ApiError, error_info
 
+__all__ = [
+    "DEFAULT_PROJECT_ID",
+    "DEFAULT_USER_EMAIL",
+    "JWT_BEARER_GRANT",
+    "MAX_ASSERTION_LIFETIME",
+    "READ_SCOPES",
+    "WRITE_SCOPES",
+    "Authenticator",
+    "Identity",
+    "OAuthError",
+    "ServiceAccountKey",
+    "has_bearer_token",
+]
+
+
 #: Email of the user behind API keys given without one.
 DEFAULT_USER_EMAIL = "user@example.com"
 #: Project id written into generated service-account keys.
@@ -168,20 +183,6 @@ class Authenticator:
                 self._jwt_cache.clear()
             self._jwt_cache[token] = issued
         return issued
-
-    @staticmethod
-    def check_scopes(identity: Identity, *, write: bool) -> None:
-        """Refuse a token whose scopes do not cover the method."""
-        if identity.scopes is None:
-            return
-        allowed = WRITE_SCOPES if write else READ_SCOPES
-        if identity.scopes & allowed:
-            return
-        raise ApiError(
-            "PERMISSION_DENIED",
-            "Request had insufficient authentication scopes.",
-            details=[error_info("ACCESS_TOKEN_SCOPE_INSUFFICIENT")],
-        )
 
     # -- service accounts and the token endpoint -----------------------------
 
@@ -340,6 +341,11 @@ class Authenticator:
             return
         horizon = now - 3600
         self._tokens = {t: v for t, v in self._tokens.items() if v.expiry > horizon}
+
+
+def has_bearer_token(headers: Mapping[str, str], query: Mapping[str, str]) -> bool:
+    """Whether a request carries a bearer token (header or ``access_token`` parameter)."""
+    return bool(_bearer(headers.get("authorization")) or query.get("access_token"))
 
 
 def _bearer(header: str | None) -> str | None:

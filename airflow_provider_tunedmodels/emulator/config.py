@@ -7,8 +7,20 @@ from dataclasses import dataclass, field
 from airflow_provider_tunedmodels.emulator.auth import DEFAULT_USER_EMAIL
 from airflow_provider_tunedmodels.emulator.faults import FaultRule
 
+__all__ = [
+    "DEFAULT_API_KEY",
+    "DEFAULT_CONCURRENT_TUNING_JOBS",
+    "EmulatorConfig",
+    "parse_api_key",
+    "parse_api_keys",
+]
+
+
 #: API key accepted when none is configured (documented, not a secret).
 DEFAULT_API_KEY = "emulator-api-key"
+#: Vertex AI tuning jobs that run at once per project by default (a small quota, so
+#: that waiting for quota is exercised; raise it with ``--concurrent-tuning-jobs``).
+DEFAULT_CONCURRENT_TUNING_JOBS = 2
 
 
 @dataclass
@@ -29,6 +41,8 @@ class EmulatorConfig:
     faults: list[FaultRule] = field(default_factory=list)
     #: Service-account key JSON files whose keys are trusted at start.
     service_account_files: list[str] = field(default_factory=list)
+    #: Vertex AI tuning jobs that run at once in one project; more wait (0: no limit).
+    concurrent_tuning_jobs: int = DEFAULT_CONCURRENT_TUNING_JOBS
 
 
 def parse_api_key(spec: str) -> tuple[str, str]:

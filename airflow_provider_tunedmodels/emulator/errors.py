@@ -13,6 +13,20 @@ from __future__ import annotations
 import json
 from typing import Any
 
+__all__ = [
+    "CANONICAL_CODES",
+    "ERROR_INFO_TYPE",
+    "SERVICE_NAME",
+    "ApiError",
+    "already_exists",
+    "error_info",
+    "failed_precondition",
+    "invalid_argument",
+    "not_found",
+    "permission_denied",
+]
+
+
 #: Canonical code name -> (numeric ``google.rpc.Code``, HTTP status).
 CANONICAL_CODES: dict[str, tuple[int, int]] = {
     "OK": (0, 200),
@@ -36,7 +50,7 @@ CANONICAL_CODES: dict[str, tuple[int, int]] = {
 
 #: ``@type`` of the ``google.rpc.ErrorInfo`` detail.
 ERROR_INFO_TYPE = "type.googleapis.com/google.rpc.ErrorInfo"
-#: Service name reported in ``ErrorInfo.metadata``.
+#: Service name reported in ``ErrorInfo.metadata`` unless another is given.
 SERVICE_NAME = "generativelanguage.googleapis.com"
 
 
@@ -92,19 +106,19 @@ class ApiError(Exception):
         return status
 
 
-def error_info(reason: str, **metadata: str) -> dict[str, Any]:
-    """A ``google.rpc.ErrorInfo`` detail for the generative language service."""
+def error_info(reason: str, *, service: str = SERVICE_NAME, **metadata: str) -> dict[str, Any]:
+    """A ``google.rpc.ErrorInfo`` detail (by default for the generative language service)."""
     return {
         "@type": ERROR_INFO_TYPE,
         "reason": reason,
         "domain": "googleapis.com",
-        "metadata": {"service": SERVICE_NAME, **metadata},
+        "metadata": {"service": service, **metadata},
     }
 
 
-def invalid_argument(message: str) -> ApiError:
+def invalid_argument(message: str, *, details: list[dict[str, Any]] | None = None) -> ApiError:
     """``400 INVALID_ARGUMENT``."""
-    return ApiError("INVALID_ARGUMENT", message)
+    return ApiError("INVALID_ARGUMENT", message, details=details)
 
 
 def failed_precondition(message: str) -> ApiError:
@@ -125,13 +139,3 @@ def already_exists(message: str) -> ApiError:
 def permission_denied(message: str) -> ApiError:
     """``403 PERMISSION_DENIED``."""
     return ApiError("PERMISSION_DENIED", message)
-
-
-def tuned_model_not_found(name: str) -> ApiError:
-    """The observed ``NOT_FOUND`` for an unknown tuned model."""
-    return not_found(f"Tuned model {name} does not exist.")
-
-
-def tuned_model_access_denied(name: str) -> ApiError:
-    """The observed ``PERMISSION_DENIED`` for a tuned model the caller may not use."""
-    return permission_denied(f"You do not have permission to access tuned model {name}")

@@ -20,8 +20,16 @@ never faulted) and an optional ``count`` (fire at most that many times, so
 ``drop``
     Close the connection without answering.
 ``tuning_failure``
-    Checked on ``tunedModels.create``: the tuning job fails part-way, its
-    operation ends with an ``INTERNAL`` error and the model becomes ``FAILED``.
+    Checked when a tuning job is created. Gemini API (``tunedModels.create``):
+    the job fails part-way, its operation ends with an ``INTERNAL`` error and
+    the model becomes ``FAILED``. Vertex AI (``projects.locations.tuningJobs.create``
+    and ``.rebaseTunedModel``): the job trains, uploads its model, then ends
+    ``JOB_STATE_FAILED`` with error code 13 and no endpoint.
+``dataset_failure``
+    Vertex AI only: the job ends ``JOB_STATE_FAILED`` with error code 3 once
+    its dataset has been processed, as for a dataset that fails validation.
+``expiry``
+    Vertex AI only: the job never starts and ends ``JOB_STATE_EXPIRED``.
 
 Each rule draws from its own random stream seeded from the global seed and the
 rule's position, so a given sequence of requests always meets the same faults.
@@ -41,8 +49,33 @@ from typing import Any
 
 from airflow_provider_tunedmodels.emulator.errors import ApiError
 
+__all__ = [
+    "FAULT_KINDS",
+    "INTERNAL_MESSAGE",
+    "OUTCOME_KINDS",
+    "RESOURCE_EXHAUSTED_MESSAGE",
+    "TUNING_FAILURE_MESSAGE",
+    "UNAVAILABLE_MESSAGE",
+    "FaultDecision",
+    "FaultInjector",
+    "FaultRule",
+    "rules_from_kwargs",
+]
+
+
 #: Every fault kind.
-FAULT_KINDS = ("429", "500", "503", "latency", "drop", "tuning_failure")
+FAULT_KINDS = (
+    "429",
+    "500",
+    "503",
+    "latency",
+    "drop",
+    "tuning_failure",
+    "dataset_failure",
+    "expiry",
+)
+#: Kinds that script how a tuning job ends (checked once, when the job is created).
+OUTCOME_KINDS = ("tuning_failure", "dataset_failure", "expiry")
 #: Message of the real service for a request refused by quota.
 RESOURCE_EXHAUSTED_MESSAGE = "Resource has been exhausted (e.g. check quota)."
 #: Message of the real service for an internal error.
@@ -132,6 +165,8 @@ def rules_from_kwargs(
     rate_503: float = 0.0,
     rate_drop: float = 0.0,
     rate_tuning_failure: float = 0.0,
+    rate_dataset_failure: float = 0.0,
+    rate_expiry: float = 0.0,
     latency: float = 0.0,
     retry_after: float = 1.0,
 ) -> list[FaultRule]:
@@ -145,6 +180,8 @@ def rules_from_kwargs(
         ("500", rate_500),
         ("503", rate_503),
         ("tuning_failure", rate_tuning_failure),
+        ("dataset_failure", rate_dataset_failure),
+        ("expiry", rate_expiry),
     ):
         if rate:
             out.append(
@@ -214,6 +251,13 @@ class FaultInjector:
     def tuning_fails(self, route_id: str = "tunedModels.create") -> bool:
         """Whether a tuning job created now must fail."""
         return any(active.fires() for active in self._matching(route_id, ("tuning_failure",)))
+
+    def scripted_outcome(self, route_id: str) -> str | None:
+        """How a tuning job created now must end: a kind of :data:`OUTCOME_KINDS`, or ``None``."""
+        for active in self._matching(route_id, OUTCOME_KINDS):
+            if active.fires():
+                return active.rule.kind
+        return None
 
     def _matching(self, route_id: str, kinds: tuple[str, ...]) -> list[_ActiveRule]:
         return [

@@ -1,4 +1,4 @@
-"""List filters and page tokens.
+"""Page tokens and paging of list calls.
 
 Page tokens are opaque (base64url JSON) and bound to the query that produced
 them: the parent, the filter and the caller. A token used with another query,
@@ -13,62 +13,16 @@ import base64
 import binascii
 import hashlib
 import json
-import shlex
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from airflow_provider_tunedmodels.emulator.errors import invalid_argument
 
+__all__ = ["SortKey", "decode_page_token", "encode_page_token", "paginate"]
+
+
 T = TypeVar("T")
 SortKey = tuple[float, str]
-
-#: Operators of the ``tunedModels.list`` filter and their accepted values.
-FILTER_OPERATORS = {
-    "owner": ("me",),
-    "writers": ("me",),
-    "readers": ("me", "everyone"),
-}
-
-
-@dataclass(frozen=True)
-class ModelFilter:
-    """A parsed ``tunedModels.list`` filter: text terms and role operators."""
-
-    terms: tuple[str, ...] = ()
-    operators: tuple[tuple[str, str], ...] = field(default_factory=tuple)
-
-    @property
-    def includes_everyone(self) -> bool:
-        """Whether the filter asks for models shared with everyone."""
-        return ("readers", "everyone") in self.operators
-
-    def text_matches(self, *fields: str) -> bool:
-        """Whether every term occurs (case-insensitively) in one of ``fields``."""
-        haystack = "\n".join(fields).lower()
-        return all(term in haystack for term in self.terms)
-
-
-def parse_model_filter(raw: str | None) -> ModelFilter:
-    """Parse ``owner:me readers:everyone some words "a phrase"``."""
-    if not raw or not raw.strip():
-        return ModelFilter()
-    try:
-        tokens = shlex.split(raw)
-    except ValueError as exc:
-        raise invalid_argument(f"Invalid filter: {raw}") from exc
-    terms: list[str] = []
-    operators: list[tuple[str, str]] = []
-    for token in tokens:
-        key, sep, value = token.partition(":")
-        if sep and key.lower() in FILTER_OPERATORS:
-            value = value.lower()
-            if value not in FILTER_OPERATORS[key.lower()]:
-                raise invalid_argument(f"Invalid filter: unsupported value {token!r}.")
-            operators.append((key.lower(), value))
-        else:
-            terms.append(token.lower())
-    return ModelFilter(tuple(terms), tuple(operators))
 
 
 def _fingerprint(query: Sequence[str]) -> str:

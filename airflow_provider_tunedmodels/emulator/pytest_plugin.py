@@ -15,6 +15,9 @@ import pytest
 
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator, run_emulator
 
+__all__ = ["pytest_addoption", "tunedmodels_emulator", "tunedmodels_emulator_session"]
+
+
 _STEP_SECONDS_INI = "tunedmodels_emulator_step_seconds"
 
 

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_tunedmodels.emulator.errors import ApiError
 from airflow_provider_tunedmodels.emulator.wire import dumps
+
+__all__ = [
+    "JSON_TYPE",
+    "SSE_TYPE",
+    "ASGISend",
+    "Reply",
+    "drop_connection",
+    "error_reply",
+    "json_reply",
+    "send_reply",
+    "stream_reply",
+]
 
 JSON_TYPE = b"application/json; charset=UTF-8"
 SSE_TYPE = b"text/event-stream"
@@ -33,6 +45,31 @@ def json_reply(value: Any, status: int = 200) -> Reply:
 def error_reply(error: ApiError) -> Reply:
     """The Google error envelope for ``error``."""
     return Reply(body=error.body(), status=error.http_status, headers=error.headers)
+
+
+def stream_reply(chunks: Sequence[Any], *, sse: bool) -> Reply:
+    """A streamed answer of JSON ``chunks``, as Google's streaming methods send it.
+
+    With ``sse`` (the ``alt=sse`` query parameter) each chunk is an event
+    ``data: {...}`` followed by a blank line; otherwise the chunks form one JSON
+    array written piece by piece, framed exactly ``[`` ... ``]``.
+    """
+    encoded = [dumps(chunk) for chunk in chunks]
+    if sse:
+        return Reply(stream=_sse(encoded), content_type=SSE_TYPE)
+    return Reply(stream=_json_array(encoded))
+
+
+async def _sse(chunks: list[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield b"data: " + chunk + b"\r\n\r\n"
+
+
+async def _json_array(chunks: list[bytes]) -> AsyncIterator[bytes]:
+    for index, chunk in enumerate(chunks):
+        prefix = b"[" if index == 0 else b",\r\n"
+        suffix = b"]" if index == len(chunks) - 1 else b""
+        yield prefix + chunk + suffix
 
 
 async def send_reply(send: ASGISend, reply: Reply) -> None:

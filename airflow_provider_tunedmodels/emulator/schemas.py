@@ -1,10 +1,14 @@
-"""Request message schemas and a lenient proto3 JSON reader.
+"""Message schemas, a lenient proto3 JSON reader and a strict proto3 JSON writer.
 
 The reader accepts what Google's front end accepts (snake_case or camelCase
 keys, enum names or numbers, numbers as strings, ``null`` for unset) and
 rejects what it rejects (unknown fields, wrong types) with the front end's
 ``Invalid JSON payload received`` / ``Invalid value at`` messages. Parsed
 messages are plain dicts keyed by camelCase names, enums as names.
+
+The writer (:func:`render_message`) turns such a dict back into proto3 JSON:
+default values omitted, int64 as strings, enums as names (or numbers, when the
+caller asked for ``enum-encoding=int``).
 """
 
 from __future__ import annotations
@@ -13,10 +17,14 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_tunedmodels.emulator.errors import invalid_argument
+from airflow_provider_tunedmodels.emulator.errors import ApiError, invalid_argument
 from airflow_provider_tunedmodels.emulator.wire import to_camel, to_snake
 
-_PACKAGE = "google.ai.generativelanguage.v1beta"
+__all__ = ["Enum", "Field", "Message", "parse_message", "string", "timestamp"]
+
+
+#: ``@type`` of the ``google.rpc.BadRequest`` error detail.
+BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
 _INT32_RANGE = (-(2**31), 2**31 - 1)
 _INT64_RANGE = (-(2**63), 2**63 - 1)
 
@@ -33,7 +41,7 @@ class Enum:
 class Field:
     """One field of a message schema."""
 
-    kind: str  # string | int32 | int64 | float | bool | enum | message | timestamp | any
+    kind: str  # string | int32 | int64 | float | bool | enum | message | timestamp | map | any
     repeated: bool = False
     message: Message | None = None
     enum: Enum | None = None
@@ -48,125 +56,14 @@ class Message:
     open: bool = False
 
 
-def _string() -> Field:
+def string() -> Field:
+    """A ``string`` field."""
     return Field("string")
 
 
-def _timestamp() -> Field:
+def timestamp() -> Field:
+    """A ``google.protobuf.Timestamp`` field (an RFC 3339 string)."""
     return Field("timestamp")
-
-
-STATE = Enum(f"{_PACKAGE}.TunedModel.State", ("STATE_UNSPECIFIED", "CREATING", "ACTIVE", "FAILED"))
-GRANTEE_TYPE = Enum(
-    f"{_PACKAGE}.Permission.GranteeType", ("GRANTEE_TYPE_UNSPECIFIED", "USER", "GROUP", "EVERYONE")
-)
-ROLE = Enum(f"{_PACKAGE}.Permission.Role", ("ROLE_UNSPECIFIED", "OWNER", "WRITER", "READER"))
-
-TUNING_EXAMPLE = Message(f"{_PACKAGE}.TuningExample", {"textInput": _string(), "output": _string()})
-TUNING_EXAMPLES = Message(
-    f"{_PACKAGE}.TuningExamples",
-    {"examples": Field("message", repeated=True, message=TUNING_EXAMPLE)},
-)
-DATASET = Message(f"{_PACKAGE}.Dataset", {"examples": Field("message", message=TUNING_EXAMPLES)})
-HYPERPARAMETERS = Message(
-    f"{_PACKAGE}.Hyperparameters",
-    {
-        "learningRate": Field("float"),
-        "learningRateMultiplier": Field("float"),
-        "epochCount": Field("int32"),
-        "batchSize": Field("int32"),
-    },
-)
-TUNING_SNAPSHOT = Message(
-    f"{_PACKAGE}.TuningSnapshot",
-    {
-        "step": Field("int32"),
-        "epoch": Field("int32"),
-        "meanLoss": Field("float"),
-        "computeTime": _timestamp(),
-    },
-)
-TUNING_TASK = Message(
-    f"{_PACKAGE}.TuningTask",
-    {
-        "startTime": _timestamp(),
-        "completeTime": _timestamp(),
-        "snapshots": Field("message", repeated=True, message=TUNING_SNAPSHOT),
-        "trainingData": Field("message", message=DATASET),
-        "hyperparameters": Field("message", message=HYPERPARAMETERS),
-    },
-)
-TUNED_MODEL_SOURCE = Message(
-    f"{_PACKAGE}.TunedModelSource", {"tunedModel": _string(), "baseModel": _string()}
-)
-TUNED_MODEL = Message(
-    f"{_PACKAGE}.TunedModel",
-    {
-        "name": _string(),
-        "tunedModelSource": Field("message", message=TUNED_MODEL_SOURCE),
-        "baseModel": _string(),
-        "displayName": _string(),
-        "description": _string(),
-        "temperature": Field("float"),
-        "topP": Field("float"),
-        "topK": Field("int32"),
-        "state": Field("enum", enum=STATE),
-        "createTime": _timestamp(),
-        "updateTime": _timestamp(),
-        "tuningTask": Field("message", message=TUNING_TASK),
-        "readerProjectNumbers": Field("int64", repeated=True),
-    },
-)
-PERMISSION = Message(
-    f"{_PACKAGE}.Permission",
-    {
-        "name": _string(),
-        "granteeType": Field("enum", enum=GRANTEE_TYPE),
-        "emailAddress": _string(),
-        "role": Field("enum", enum=ROLE),
-    },
-)
-TRANSFER_OWNERSHIP_REQUEST = Message(
-    f"{_PACKAGE}.TransferOwnershipRequest", {"name": _string(), "emailAddress": _string()}
-)
-CANCEL_OPERATION_REQUEST = Message("google.longrunning.CancelOperationRequest", {"name": _string()})
-PART = Message(
-    f"{_PACKAGE}.Part",
-    {"text": _string(), "inlineData": Field("any"), "fileData": Field("any")},
-    open=True,
-)
-CONTENT = Message(
-    f"{_PACKAGE}.Content",
-    {"parts": Field("message", repeated=True, message=PART), "role": _string()},
-)
-GENERATION_CONFIG = Message(
-    f"{_PACKAGE}.GenerationConfig",
-    {
-        "candidateCount": Field("int32"),
-        "stopSequences": Field("string", repeated=True),
-        "maxOutputTokens": Field("int32"),
-        "temperature": Field("float"),
-        "topP": Field("float"),
-        "topK": Field("int32"),
-        "seed": Field("int32"),
-        "responseMimeType": _string(),
-    },
-    open=True,
-)
-GENERATE_CONTENT_REQUEST = Message(
-    f"{_PACKAGE}.GenerateContentRequest",
-    {
-        "model": _string(),
-        "contents": Field("message", repeated=True, message=CONTENT),
-        "systemInstruction": Field("message", message=CONTENT),
-        "generationConfig": Field("message", message=GENERATION_CONFIG),
-        "safetySettings": Field("any"),
-        "tools": Field("any"),
-        "toolConfig": Field("any"),
-        "cachedContent": _string(),
-    },
-    open=True,
-)
 
 
 def parse_message(schema: Message, value: Any, path: str) -> dict[str, Any]:
@@ -180,10 +77,7 @@ def parse_message(schema: Message, value: Any, path: str) -> dict[str, Any]:
         if spec is None:
             if schema.open:
                 continue
-            raise invalid_argument(
-                f"Invalid JSON payload received. Unknown name \"{raw_key}\" at '{path}': "
-                "Cannot find field."
-            )
+            raise _unknown_name(raw_key, path)
         if raw_value is None:
             continue
         field_path = f"{path}.{to_snake(key)}" if path else to_snake(key)
@@ -203,6 +97,8 @@ def _parse_scalar(spec: Field, value: Any, path: str) -> Any:
     kind = spec.kind
     if kind == "any":
         return value
+    if kind == "map":
+        return _parse_string_map(value, path)
     if kind == "message" and spec.message is not None:
         return parse_message(spec.message, value, path)
     if kind in ("string", "timestamp"):
@@ -220,6 +116,15 @@ def _parse_scalar(spec: Field, value: Any, path: str) -> Any:
     if spec.enum is None:
         raise ValueError(f"schema field at {path} has no enum")
     return _parse_enum(spec.enum, value, path)
+
+
+def _parse_string_map(value: Any, path: str) -> dict[str, str]:
+    if not isinstance(value, dict):
+        raise _invalid_value(path, "TYPE_MESSAGE (map<string, string>)", value)
+    for key, item in value.items():
+        if not isinstance(item, str):
+            raise _invalid_value(f"{path}[{key}]", "TYPE_STRING", item)
+    return dict(value)
 
 
 def _parse_int(value: Any, path: str, kind: str) -> int:
@@ -292,5 +197,65 @@ def _render(value: Any) -> str:
     return str(value).lower() if isinstance(value, bool) else str(value)
 
 
+def _unknown_name(raw_key: str, path: str) -> ApiError:
+    message = (
+        f"Invalid JSON payload received. Unknown name \"{raw_key}\" at '{path}': Cannot find field."
+    )
+    violation = {"field": path, "description": message} if path else {"description": message}
+    return invalid_argument(
+        message, details=[{"@type": BAD_REQUEST_TYPE, "fieldViolations": [violation]}]
+    )
+
+
 def _invalid_value(path: str, label: str, value: Any) -> Exception:
     return invalid_argument(f"Invalid value at '{path}' ({label}), {_render(value)}")
+
+
+def render_message(
+    schema: Message,
+    value: dict[str, Any],
+    *,
+    enum_numbers: bool = False,
+    keep_unknown: bool = True,
+) -> dict[str, Any]:
+    """``value`` (as :func:`parse_message` reads it) as proto3 JSON.
+
+    Default values (empty strings, zeros, ``False``, empty lists and maps, the
+    zero enum value) are omitted, int64 values become strings and enums stay
+    names unless ``enum_numbers``. Keys the schema does not know are kept as
+    they are, or dropped without ``keep_unknown`` (fields only another API
+    version has).
+    """
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        spec = schema.fields.get(key)
+        if spec is None and not keep_unknown:
+            continue
+        rendered = item if spec is None else _render_field(spec, item, enum_numbers, keep_unknown)
+        if not _is_default(rendered):
+            out[key] = rendered
+    return out
+
+
+def _render_field(spec: Field, value: Any, enum_numbers: bool, keep_unknown: bool) -> Any:
+    if spec.repeated and isinstance(value, list):
+        return [_render_scalar(spec, item, enum_numbers, keep_unknown) for item in value]
+    return _render_scalar(spec, value, enum_numbers, keep_unknown)
+
+
+def _render_scalar(spec: Field, value: Any, enum_numbers: bool, keep_unknown: bool) -> Any:
+    if spec.kind == "message" and spec.message is not None and isinstance(value, dict):
+        return render_message(
+            spec.message, value, enum_numbers=enum_numbers, keep_unknown=keep_unknown
+        )
+    if spec.kind == "int64" and isinstance(value, int) and not isinstance(value, bool):
+        return str(value) if value else None
+    if spec.kind == "enum" and spec.enum is not None and isinstance(value, str):
+        if value not in spec.enum.names or value == spec.enum.names[0]:
+            return None if value == spec.enum.names[0] else value
+        return spec.enum.names.index(value) if enum_numbers else value
+    return value
+
+
+def _is_default(value: Any) -> bool:
+    return value is None or value is False or value == 0 or value in ("", [], {})

@@ -14,6 +14,17 @@ from typing import Any
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+__all__ = [
+    "NotifyingServer",
+    "RedactingFilter",
+    "ServerThread",
+    "bind_socket",
+    "install_access_log_redaction",
+    "redact",
+    "uvicorn_config",
+]
+
+
 #: Query parameters whose values never reach a log line.
 _SECRET_QUERY = re.compile(r"(?i)\b(key|access_token|oauth_token)=[^&\s]*")
 

@@ -17,6 +17,7 @@ through the HTTP control API, so they work the same in both modes.
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -33,7 +34,11 @@ from typing import Any
 import httpx
 
 from airflow_provider_tunedmodels.emulator.auth import DEFAULT_USER_EMAIL
+from airflow_provider_tunedmodels.emulator.config import DEFAULT_CONCURRENT_TUNING_JOBS
 from airflow_provider_tunedmodels.emulator.faults import FaultRule, rules_from_kwargs
+
+__all__ = ["DEFAULT_SERVICE_ACCOUNT", "RunningEmulator", "run_emulator"]
+
 
 #: Service account used by :meth:`RunningEmulator.service_account_info` by default.
 DEFAULT_SERVICE_ACCOUNT = "tuner@emulator-project.iam.gserviceaccount.com"
@@ -95,8 +100,9 @@ class RunningEmulator:
         """Replace the fault rules: explicit ``rules`` plus keyword shorthands.
 
         Shorthands (global, every route): ``rate_429``, ``rate_500``, ``rate_503``,
-        ``rate_drop``, ``rate_tuning_failure``, ``latency`` (seconds added to every
-        request) and ``retry_after`` (the ``Retry-After`` of the ``rate_429`` rule).
+        ``rate_drop``, ``rate_tuning_failure``, ``rate_dataset_failure``,
+        ``rate_expiry``, ``latency`` (seconds added to every request) and
+        ``retry_after`` (the ``Retry-After`` of the ``rate_429`` rule).
         Per-route rules are :class:`~.faults.FaultRule` objects or their dict form.
         ``seed`` restarts the fault generators from that seed.
         """
@@ -111,8 +117,13 @@ class RunningEmulator:
         self._control("DELETE", "faults")
 
     def reset(self) -> None:
-        """Forget every tuned model, operation and permission, and remove every fault."""
+        """Forget every resource of every API (models, jobs, objects...) and every fault."""
         self._control("POST", "reset")
+
+    def put_object(self, uri: str, data: bytes | str) -> None:
+        """Store a Cloud Storage object, e.g. a tuning dataset ``gs://bucket/train.jsonl``."""
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        self._control("PUT", "objects", {"uri": uri, "base64": base64.b64encode(raw).decode()})
 
 
 def _loopback_client() -> httpx.Client:
@@ -138,7 +149,13 @@ def _wait_until_healthy(base_url: str, deadline: float) -> None:
 
 @contextmanager
 def _in_thread(
-    *, step_seconds: float, api_key: str, token_lifetime: float, seed: int, state_file: str | None
+    *,
+    step_seconds: float,
+    api_key: str,
+    token_lifetime: float,
+    seed: int,
+    state_file: str | None,
+    concurrent_tuning_jobs: int,
 ) -> Iterator[str]:
     from airflow_provider_tunedmodels.emulator.app import EmulatorApp
     from airflow_provider_tunedmodels.emulator.config import EmulatorConfig
@@ -150,6 +167,7 @@ def _in_thread(
         token_lifetime=token_lifetime,
         state_file=state_file,
         seed=seed,
+        concurrent_tuning_jobs=concurrent_tuning_jobs,
     )
     sock = bind_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
@@ -163,7 +181,13 @@ def _in_thread(
 
 @contextmanager
 def _in_subprocess(
-    *, step_seconds: float, api_key: str, token_lifetime: float, seed: int, state_file: str | None
+    *,
+    step_seconds: float,
+    api_key: str,
+    token_lifetime: float,
+    seed: int,
+    state_file: str | None,
+    concurrent_tuning_jobs: int,
 ) -> Iterator[str]:
     from airflow_provider_tunedmodels.emulator.__main__ import API_KEYS_ENV, READY_PREFIX
 
@@ -181,6 +205,8 @@ def _in_subprocess(
         repr(token_lifetime),
         "--seed",
         str(seed),
+        "--concurrent-tuning-jobs",
+        str(concurrent_tuning_jobs),
         "--log-level",
         "warning",
     ]
@@ -228,12 +254,15 @@ def run_emulator(
     seed: int = 0,
     state_file: str | None = None,
     subprocess: bool = False,
+    concurrent_tuning_jobs: int = DEFAULT_CONCURRENT_TUNING_JOBS,
     **faults: Any,
 ) -> Iterator[RunningEmulator]:
     """Run an emulator on a free loopback port for the duration of the ``with`` block.
 
-    ``api_key`` defaults to a fresh random key. ``faults`` are the keyword
-    shorthands of :meth:`RunningEmulator.set_faults` (``rules=[...]`` included).
+    ``api_key`` defaults to a fresh random key. ``concurrent_tuning_jobs`` is the
+    Vertex AI quota of tuning jobs running at once per project (0: no limit).
+    ``faults`` are the keyword shorthands of :meth:`RunningEmulator.set_faults`
+    (``rules=[...]`` included).
     """
     initial_rules = rules_from_kwargs(**faults)
     key = api_key or "emulator-" + secrets.token_urlsafe(24)
@@ -244,6 +273,7 @@ def run_emulator(
         token_lifetime=token_lifetime,
         seed=seed,
         state_file=state_file,
+        concurrent_tuning_jobs=concurrent_tuning_jobs,
     ) as base_url:
         _wait_until_healthy(base_url, time.monotonic() + _START_TIMEOUT)
         emulator = RunningEmulator(base_url=base_url, api_key=key, token_uri=f"{base_url}/token")

@@ -18,6 +18,20 @@ from typing import Any
 
 from airflow_provider_tunedmodels.emulator.errors import invalid_argument
 
+__all__ = [
+    "IGNORED_QUERY_PARAMS",
+    "dumps",
+    "float32",
+    "format_timestamp",
+    "parse_field_mask",
+    "parse_json_body",
+    "parse_page_size",
+    "query_value",
+    "to_camel",
+    "to_snake",
+]
+
+
 #: Query parameters every Google REST API accepts and the emulator ignores.
 IGNORED_QUERY_PARAMS = frozenset({"$alt", "alt", "prettyPrint", "key", "fields", "$.xgafv"})
 

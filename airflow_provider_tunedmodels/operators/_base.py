@@ -1,38 +1,74 @@
-"""What every operator that talks to the Gemini API shares: the connection id and a lazy hook.
+"""What every operator that talks to a tuning backend shares: the connection id and a lazy hook.
 
 Operator modules are imported each time a DAG file is parsed, so they import
-the hook (and through it httpx, pydantic and google-auth) only when a task runs.
+the hook (and through it httpx, pydantic and google-auth) only when a task runs:
+a backend is named by its hook class path, imported on first use.
 """
 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
 
 if TYPE_CHECKING:
-    from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+    from airflow_provider_tunedmodels.hooks.base import TuningJobHook
+    from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 
-__all__ = ["DEFAULT_CONN_ID", "GeminiBaseOperator"]
+__all__ = ["DEFAULT_CONN_ID", "GeminiBaseOperator", "TuningBaseOperator"]
 
-#: Default Airflow connection id (connection type ``gemini_tuned_models``).
+#: Default Airflow connection id of the Gemini backend (connection type ``gemini_tuned_models``).
 DEFAULT_CONN_ID = "gemini_tuned_models_default"
 
 
-class GeminiBaseOperator(BaseOperator):
-    """Base class: holds ``gemini_conn_id`` and builds the hook on first use.
+class TuningBaseOperator(BaseOperator):
+    """Base class: holds ``conn_id`` and builds the backend's hook on first use.
 
-    :param gemini_conn_id: Airflow connection of type ``gemini_tuned_models``.
+    Subclasses name their backend in ``hook_class_path`` and its default connection
+    in ``default_conn_id``.
+
+    :param conn_id: the Airflow connection of the backend's type.
     """
 
-    def __init__(self, *, gemini_conn_id: str = DEFAULT_CONN_ID, **kwargs: Any) -> None:
+    hook_class_path: ClassVar[str]
+    default_conn_id: ClassVar[str]
+
+    def __init__(self, *, conn_id: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.gemini_conn_id = gemini_conn_id
+        self.conn_id = conn_id or self.default_conn_id
+
+    @cached_property
+    def hook(self) -> TuningJobHook:
+        """The backend's hook for ``conn_id`` (imported lazily to keep DAG parsing cheap)."""
+        from airflow_provider_tunedmodels.hooks.base import import_hook_class
+
+        return import_hook_class(self.hook_class_path)(self.conn_id)
+
+
+class GeminiBaseOperator(TuningBaseOperator):
+    """Base of the Gemini API operators.
+
+    :param conn_id: Airflow connection of type ``gemini_tuned_models``
+        (``gemini_conn_id`` is accepted too).
+    """
+
+    hook_class_path = "airflow_provider_tunedmodels.hooks.gemini.GeminiTunedModelsHook"
+    default_conn_id = DEFAULT_CONN_ID
+
+    def __init__(
+        self, *, conn_id: str | None = None, gemini_conn_id: str | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(conn_id=conn_id or gemini_conn_id, **kwargs)
 
     @cached_property
     def hook(self) -> GeminiTunedModelsHook:
-        """The hook for ``gemini_conn_id`` (imported lazily to keep DAG parsing cheap)."""
-        from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+        """The Gemini hook for ``conn_id``."""
+        from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 
-        return GeminiTunedModelsHook(self.gemini_conn_id)
+        return GeminiTunedModelsHook(self.conn_id)
+
+    @property
+    def gemini_conn_id(self) -> str:
+        """The connection id, under the name it had before backends were neutral."""
+        return self.conn_id

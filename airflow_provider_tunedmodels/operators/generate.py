@@ -119,10 +119,14 @@ class GenerateContentOperator(GeminiBaseOperator):
     def _is_batch(self) -> bool:
         return self.prompt is not None and not isinstance(self.prompt, str)
 
-    def _requests(self) -> list[dict[str, Any]]:
+    def _check_model_name(self) -> None:
+        """Reject a malformed model name before sending anything."""
         from airflow_provider_tunedmodels.hooks.gemini_calls import model_path
 
-        model_path(self.model)  # reject a malformed name before sending anything
+        model_path(self.model)
+
+    def _requests(self) -> list[dict[str, Any]]:
+        self._check_model_name()
         if self.contents is not None:
             return [self._request(list(self.contents))]
         prompts = [self.prompt] if isinstance(self.prompt, str) else list(self.prompt or [])

@@ -6,7 +6,6 @@ google-auth) and the data readers are imported only when a task runs.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -16,6 +15,12 @@ from airflow.sdk import conf
 
 from airflow_provider_tunedmodels.links import TUNED_MODEL_URL_XCOM_KEY, TunedModelLink
 from airflow_provider_tunedmodels.operators._base import GeminiBaseOperator
+from airflow_provider_tunedmodels.operators._waiting import (
+    build_trigger,
+    checked_event,
+    raise_for_outcome,
+    wait_on_worker,
+)
 from airflow_provider_tunedmodels.tuning_policy import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TUNING_TIMEOUT,
@@ -26,8 +31,8 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_tunedmodels.data import ExampleSource, FileFormat
+    from airflow_provider_tunedmodels.hooks.base import JobStatus
     from airflow_provider_tunedmodels.models import TunedModel
-    from airflow_provider_tunedmodels.triggers.status import TuningStatus
 
 __all__ = [
     "CreateTunedModelOperator",
@@ -49,7 +54,7 @@ OPERATION_NAME_XCOM_KEY = "operation_name"
 class _Started:
     """A tuning job this task created or adopted, and how it stood at that moment."""
 
-    status: TuningStatus
+    status: JobStatus
     reused: bool
 
 
@@ -205,7 +210,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         self.model_family = model_family
         self._check_arguments()
         self._declare_asset()
-        self._waiting_for: TuningStatus | None = None
+        self._waiting_for: JobStatus | None = None
 
     def _check_arguments(self) -> None:
         if self.if_exists not in IF_EXISTS_CHOICES:
@@ -239,46 +244,34 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         started = self._create_or_adopt(tuned_model_id, request)
         self._push_names(context, started.status)
         if not self.wait_for_completion:
-            return self.hook.get_tuned_model(started.status.tuned_model_name).to_wire()
+            return self.hook.get_tuned_model(started.status.result_name).to_wire()
         status = started.status
         if not status.finished:
             if self.deferrable:
                 self._defer(status, started.reused)
             status = self._wait(status)
-        return self._finish(context, status, reused=started.reused)
+        raise_for_outcome(status)
+        return self._finish_active(context, status.result_name, reused=started.reused)
 
     def execute_complete(
         self, context: Context, event: dict[str, Any] | None = None, reused: bool = False
     ) -> dict[str, Any]:
         """Resume after the trigger fired: check the event first, then finish or raise."""
-        from airflow.sdk.exceptions import AirflowFailException
-
         from airflow_provider_tunedmodels.core.errors import OperationTimeoutError
-        from airflow_provider_tunedmodels.tuning_policy import (
-            TuningWaitError,
-            validate_trigger_event,
-        )
 
-        checked = validate_trigger_event(event)
+        def timed_out(message: str) -> BaseException:
+            return OperationTimeoutError(_job_of(event), self.timeout)
+
+        checked = checked_event(event, timeout_error=timed_out)
         self.log.info("Trigger event: %s", checked["message"])
-        name = checked["tuned_model_name"] or "?"
-        if checked["status"] == "failed":
-            raise AirflowFailException(checked["message"])
-        if checked["status"] == "timeout":
-            raise OperationTimeoutError(checked["operation_name"] or name, self.timeout)
-        if checked["status"] == "error":
-            raise TuningWaitError(checked["message"])
-        return self._finish_active(context, name, reused=reused)
+        return self._finish_active(context, checked["result_name"] or "?", reused=reused)
 
     def on_kill(self) -> None:
         """With ``cancel_on_kill``, stop the job this task is waiting for on the worker."""
-        from airflow_provider_tunedmodels.triggers.status import cancel_tuning
-
         waiting = self._waiting_for
         if not self.cancel_on_kill or waiting is None:
             return
-        done = cancel_tuning(self.hook, waiting.tuned_model_name, waiting.operation_name)
-        self.log.info("%s", done)
+        self.log.info("%s", self.hook.cancel_job(waiting.job_name))
 
     # --- steps -------------------------------------------------------------------------------
 
@@ -288,6 +281,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
 
         from airflow_provider_tunedmodels.core.errors import InvalidRequestError
         from airflow_provider_tunedmodels.models.validation import validate_new_tuned_model
+        from airflow_provider_tunedmodels.operators._reuse import with_fingerprint
         from airflow_provider_tunedmodels.operators._tuned_model_request import (
             build_tuned_model,
             load_training_examples,
@@ -314,7 +308,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         except InvalidRequestError as exc:
             raise AirflowFailException(str(exc)) from exc
         self.log.info("Tuning request is valid: %d training examples.", len(examples))
-        return tuned_model_id, request
+        return tuned_model_id, with_fingerprint(request)
 
     def _tuned_model_id(self, context: Context) -> str:
         if self.tuned_model_id:
@@ -332,7 +326,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         from airflow.sdk.exceptions import AirflowFailException
 
         from airflow_provider_tunedmodels.core.errors import AlreadyExistsError, NotFoundError
-        from airflow_provider_tunedmodels.triggers.status import status_from_operation
+        from airflow_provider_tunedmodels.hooks.gemini_jobs import status_from_operation
 
         try:
             existing = self.hook.get_tuned_model(tuned_model_id)
@@ -340,7 +334,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
             existing = None
         if existing is not None:
             if self.if_exists == "reuse":
-                return self._adopt(existing)
+                return self._adopt(existing, request)
             if self.if_exists == "fail":
                 raise AirflowFailException(
                     f"{existing.name} exists already ({existing.state}) and if_exists='fail'. "
@@ -352,22 +346,30 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         except AlreadyExistsError:
             if self.if_exists != "reuse":
                 raise
-            return self._adopt(self.hook.get_tuned_model(tuned_model_id))
+            return self._adopt(self.hook.get_tuned_model(tuned_model_id), request)
         self.log.info("Created tunedModels/%s; operation %s.", tuned_model_id, operation.name)
         return _Started(status_from_operation(operation, f"tunedModels/{tuned_model_id}"), False)
 
-    def _adopt(self, model: TunedModel) -> _Started:
+    def _adopt(self, model: TunedModel, request: TunedModel) -> _Started:
         from airflow.sdk.exceptions import AirflowFailException
 
-        from airflow_provider_tunedmodels.triggers.status import latest_operation, status_from_model
+        from airflow_provider_tunedmodels.hooks.gemini_jobs import status_from_model
+        from airflow_provider_tunedmodels.operators._reuse import request_differences
 
         if model.is_failed:
             raise AirflowFailException(
                 f"{model.name} exists and its tuning FAILED; it is not reused. Delete it, or "
                 "set if_exists='replace' to tune it again under the same id."
             )
+        differences = request_differences(model, request)
+        if differences:
+            raise AirflowFailException(
+                f"{model.name} exists but was not tuned from this task's request, so it is not "
+                f"reused: {'; '.join(differences)}. Set if_exists='replace' to tune it again "
+                "under the same id, or give another tuned_model_id."
+            )
         name = model.name or "?"
-        operation = latest_operation(self.hook, name)
+        operation = self.hook.latest_operation(name)
         status = status_from_model(model, operation_name=operation.name if operation else None)
         self.log.info("Reusing %s, which is %s (if_exists='reuse').", name, status.state)
         return _Started(status, True)
@@ -378,56 +380,31 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         )
         self.hook.delete_tuned_model(model.name or "?", ignore_missing=True)
 
-    def _push_names(self, context: Context, status: TuningStatus) -> None:
-        from airflow_provider_tunedmodels.links import tuned_model_url
-
-        settings = self.hook.settings
+    def _push_names(self, context: Context, status: JobStatus) -> None:
         ti = context["ti"]
-        ti.xcom_push(key=TUNED_MODEL_NAME_XCOM_KEY, value=status.tuned_model_name)
-        ti.xcom_push(key=OPERATION_NAME_XCOM_KEY, value=status.operation_name)
-        ti.xcom_push(
-            key=TUNED_MODEL_URL_XCOM_KEY,
-            value=tuned_model_url(settings.root_url, settings.api_version, status.tuned_model_name),
-        )
+        operation = status.job_name if "/operations/" in status.job_name else None
+        ti.xcom_push(key=TUNED_MODEL_NAME_XCOM_KEY, value=status.result_name)
+        ti.xcom_push(key=OPERATION_NAME_XCOM_KEY, value=operation)
+        ti.xcom_push(key=TUNED_MODEL_URL_XCOM_KEY, value=self.hook.job_url(status.job_name))
 
-    def _defer(self, status: TuningStatus, reused: bool) -> None:
-        from airflow_provider_tunedmodels.triggers.tuned_model import TunedModelTrigger
-
-        trigger = TunedModelTrigger(
-            tuned_model_name=status.tuned_model_name,
-            operation_name=status.operation_name,
-            gemini_conn_id=self.gemini_conn_id,
+    def _defer(self, status: JobStatus, reused: bool) -> None:
+        trigger = build_trigger(
+            self,
+            status,
             poll_interval=self.poll_interval,
-            end_time=time.time() + self.timeout,
+            timeout=self.timeout,
             cancel_on_kill=self.cancel_on_kill,
         )
         self.defer(trigger=trigger, method_name="execute_complete", kwargs={"reused": reused})
 
-    def _wait(self, status: TuningStatus) -> TuningStatus:
+    def _wait(self, status: JobStatus) -> JobStatus:
         """Poll on the worker until the job is finished or ``timeout`` passes."""
-        from airflow_provider_tunedmodels.core.errors import OperationTimeoutError
-        from airflow_provider_tunedmodels.triggers.status import read_status
-
         self._waiting_for = status
-        deadline = time.monotonic() + self.timeout
-        while not status.finished:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise OperationTimeoutError(
-                    status.operation_name or status.tuned_model_name, self.timeout
-                )
-            time.sleep(min(self.poll_interval, remaining))
-            status = read_status(self.hook, status.tuned_model_name, status.operation_name)
-            self.log.info("%s: %s", status.tuned_model_name, status.progress)
+        status = wait_on_worker(
+            self, status, poll_interval=self.poll_interval, timeout=self.timeout
+        )
         self._waiting_for = None
         return status
-
-    def _finish(self, context: Context, status: TuningStatus, *, reused: bool) -> dict[str, Any]:
-        from airflow.sdk.exceptions import AirflowFailException
-
-        if status.outcome == "failed":
-            raise AirflowFailException(status.failure_message())
-        return self._finish_active(context, status.tuned_model_name, reused=reused)
 
     def _finish_active(self, context: Context, name: str, *, reused: bool) -> dict[str, Any]:
         """Read the ACTIVE model, record the asset event, and return the model."""
@@ -592,3 +569,10 @@ class TransferTunedModelOwnershipOperator(GeminiBaseOperator):
             )
         except ApiError:
             return False
+
+
+def _job_of(event: object) -> str:
+    """The job an event names, for a timeout message (``?`` if it names none)."""
+    if isinstance(event, Mapping):
+        return str(event.get("job_name") or event.get("operation_name") or "?")
+    return "?"

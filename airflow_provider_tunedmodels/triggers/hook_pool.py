@@ -4,7 +4,7 @@ A triggerer runs many triggers on one event loop. Opening an HTTP client per
 trigger, or per poll, would repeat TLS handshakes and hold a connection pool per
 waiting task. Instead each (event loop, connection id) pair gets one hook, and
 so one ``httpx.AsyncClient`` with one connection pool, while any trigger uses
-it. When its last user is done the client is closed, so an idle triggerer holds
+it. Hooks are keyed by backend (hook class) and connection id. When its last user is done the client is closed, so an idle triggerer holds
 no connections, and a changed connection (a rotated API key) is read afresh the
 next time a trigger starts.
 """
@@ -19,44 +19,46 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+    from airflow_provider_tunedmodels.hooks.base import TuningJobHook
 
 __all__ = ["shared_hook"]
 
 
-def _new_hook(conn_id: str) -> GeminiTunedModelsHook:
-    from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
-
-    return GeminiTunedModelsHook(conn_id)
+def _new_hook(hook_class: type[TuningJobHook], conn_id: str) -> TuningJobHook:
+    return hook_class(conn_id)
 
 
-#: Builds the hook for a connection id (tests replace it to plug in a transport).
-hook_factory: Callable[[str], GeminiTunedModelsHook] = _new_hook
+#: Builds the hook of a backend for a connection id (tests replace it to plug in a transport).
+hook_factory: Callable[[type[TuningJobHook], str], TuningJobHook] = _new_hook
 
 
 @dataclass
 class _Entry:
-    hook: GeminiTunedModelsHook
+    hook: TuningJobHook
     users: int = 0
     ready: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 
-_ENTRIES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, _Entry]] = (
+_Key = tuple[type, str]
+_ENTRIES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[_Key, _Entry]] = (
     weakref.WeakKeyDictionary()
 )
 
 
 @asynccontextmanager
-async def shared_hook(conn_id: str) -> AsyncIterator[GeminiTunedModelsHook]:
-    """Lend the hook of ``conn_id`` for this event loop, creating its client on first use.
+async def shared_hook(
+    hook_class: type[TuningJobHook], conn_id: str
+) -> AsyncIterator[TuningJobHook]:
+    """Lend the ``hook_class`` hook of ``conn_id`` for this event loop, creating its client on first use.
 
     The client is built under a lock, so triggers starting together read the
     connection once and share one client.
     """
     entries = _ENTRIES.setdefault(asyncio.get_running_loop(), {})
-    entry = entries.get(conn_id)
+    key = (hook_class, conn_id)
+    entry = entries.get(key)
     if entry is None:
-        entry = entries[conn_id] = _Entry(hook_factory(conn_id))
+        entry = entries[key] = _Entry(hook_factory(hook_class, conn_id))
     entry.users += 1
     try:
         async with entry.ready:
@@ -65,8 +67,8 @@ async def shared_hook(conn_id: str) -> AsyncIterator[GeminiTunedModelsHook]:
     finally:
         entry.users -= 1
         if entry.users == 0:
-            if entries.get(conn_id) is entry:
-                del entries[conn_id]
+            if entries.get(key) is entry:
+                del entries[key]
             await entry.hook.aclose()
 
 

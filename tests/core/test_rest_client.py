@@ -23,7 +23,9 @@ def settings(max_attempts: int = 4) -> ClientSettings:
     policy = RetryPolicy(
         max_attempts=max_attempts, initial_backoff=0.5, jitter=0.0, total_timeout=100
     )
-    return ClientSettings(base_url="https://api.test", api_key=KEY, retry=policy)
+    return ClientSettings(
+        base_url="https://api.test", api_version="v1beta", api_key=KEY, retry=policy
+    )
 
 
 def scripted(*responses: httpx.Response | Exception) -> tuple[Handler, list[httpx.Request]]:

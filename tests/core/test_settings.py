@@ -8,7 +8,8 @@ import pytest
 
 from airflow_provider_tunedmodels.core.auth import ApiKeyAuth, GoogleCredentialsAuth
 from airflow_provider_tunedmodels.core.errors import ConfigurationError
-from airflow_provider_tunedmodels.core.settings import DEFAULT_SCOPES, ClientSettings
+from airflow_provider_tunedmodels.core.settings import ClientSettings
+from airflow_provider_tunedmodels.hooks.gemini import GEMINI_CONNECTION
 
 
 def connection(**kwargs: Any) -> SimpleNamespace:
@@ -23,12 +24,12 @@ def connection(**kwargs: Any) -> SimpleNamespace:
 
 
 def test_defaults_point_at_the_public_api() -> None:
-    settings = ClientSettings.from_connection(connection(password="k" * 20))
+    settings = ClientSettings.from_connection(connection(password="k" * 20), GEMINI_CONNECTION)
     assert settings.root_url == "https://generativelanguage.googleapis.com"
     assert settings.api_version == "v1beta"
     assert settings.auth_method == "api_key"
     assert settings.retry.max_attempts == 5
-    assert settings.scopes == DEFAULT_SCOPES
+    assert settings.scopes == GEMINI_CONNECTION.scopes
     assert isinstance(settings.build_auth(), ApiKeyAuth)
 
 
@@ -43,7 +44,8 @@ def test_extras_are_read_with_or_without_the_ui_prefix() -> None:
                 "scopes": "a, b",
                 "quota_project_id": "proj",
             },
-        )
+        ),
+        GEMINI_CONNECTION,
     )
     assert settings.root_url == "http://127.0.0.1:8089"
     assert settings.api_version == "v1"
@@ -56,14 +58,16 @@ def test_extras_are_read_with_or_without_the_ui_prefix() -> None:
 
 
 def test_host_without_scheme_uses_https_and_port() -> None:
-    settings = ClientSettings.from_connection(connection(host="gateway.internal", port=8443))
+    settings = ClientSettings.from_connection(
+        connection(host="gateway.internal", port=8443), GEMINI_CONNECTION
+    )
     assert settings.root_url == "https://gateway.internal:8443"
 
 
 def test_two_ways_to_authenticate_are_refused() -> None:
     with pytest.raises(ConfigurationError, match="keep exactly one way to authenticate"):
         ClientSettings.from_connection(
-            connection(password="key", extra_dejson={"key_path": "/k.json"})
+            connection(password="key", extra_dejson={"key_path": "/k.json"}), GEMINI_CONNECTION
         )
 
 
@@ -74,18 +78,22 @@ def test_api_key_in_the_url_is_refused() -> None:
 
 def test_bad_numbers_and_keyfile_json_say_what_to_fix() -> None:
     with pytest.raises(ConfigurationError, match="extra 'timeout' must be a number"):
-        ClientSettings.from_connection(connection(extra_dejson={"timeout": "soon"}))
+        ClientSettings.from_connection(
+            connection(extra_dejson={"timeout": "soon"}), GEMINI_CONNECTION
+        )
     with pytest.raises(ConfigurationError, match="not valid JSON"):
-        ClientSettings.from_connection(connection(extra_dejson={"keyfile_dict": "{nope"}))
+        ClientSettings.from_connection(
+            connection(extra_dejson={"keyfile_dict": "{nope"}), GEMINI_CONNECTION
+        )
     with pytest.raises(ConfigurationError, match="not a service-account key"):
         ClientSettings.from_connection(
-            connection(extra_dejson={"keyfile_dict": json.dumps({"a": 1})})
+            connection(extra_dejson={"keyfile_dict": json.dumps({"a": 1})}), GEMINI_CONNECTION
         )
 
 
 def test_repr_and_str_never_show_the_key() -> None:
     secret = "AIzaSy-very-secret-key-123"
-    settings = ClientSettings.from_connection(connection(password=secret))
+    settings = ClientSettings.from_connection(connection(password=secret), GEMINI_CONNECTION)
     for text in (repr(settings), str(settings), settings.describe(), repr(settings.build_auth())):
         assert secret not in text
 

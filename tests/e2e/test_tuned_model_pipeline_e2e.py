@@ -30,7 +30,7 @@ import pytest
 
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator, run_emulator
-from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.tuning_policy import deterministic_tuned_model_id
 
 from .cluster import TERMINAL_RUN_STATES, TRIGGERER, AirflowCluster, Deferral, Topology, poll
@@ -58,7 +58,7 @@ PIPELINE_TASKS = (
 SMOKE_TEST_TASKS = ("promoted_model", "generate", "check")
 TUNE, WAIT, EVALUATE, PUBLISH = "tune", "wait_for_tuning", "evaluate", "publish"
 SUPPORT_TEAM = "support-team@googlegroups.com"
-TRIGGER_CLASSPATH = "airflow_provider_tunedmodels.triggers.tuned_model.TunedModelTrigger"
+TRIGGER_CLASSPATH = "airflow_provider_tunedmodels.triggers.tuning_job.TuningJobTrigger"
 ASSET_URI = "gemini-tuned-model://support-router/"
 LINK_NAME = "Tuned model"
 

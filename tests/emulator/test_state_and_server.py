@@ -35,7 +35,7 @@ def test_state_file_keeps_models_operations_and_permissions(tmp_path: Path) -> N
         before = api.get(f"/v1beta/{model}").json()
         operation = api.get(f"/v1beta/{model}/operations").json()["operations"][0]
         api.close()
-    assert json.loads(state.read_text())["version"] == 1
+    assert json.loads(state.read_text())["version"] == 2
     with run_emulator(
         step_seconds=0.002, api_key="k1", state_file=str(state), subprocess=True
     ) as emulator:
@@ -53,8 +53,23 @@ def test_state_file_keeps_models_operations_and_permissions(tmp_path: Path) -> N
         api.close()
     assert all(
         m["id"] != model.removeprefix("tunedModels/")
-        for m in json.loads(state.read_text())["models"]
+        for m in json.loads(state.read_text())["sections"]["gemini"]["models"]
     )
+
+
+def test_a_version_1_state_file_is_read_as_the_gemini_section(tmp_path: Path) -> None:
+    state = tmp_path / "emulator.json"
+    with run_emulator(step_seconds=0.002, api_key="k1", state_file=str(state)) as emulator:
+        api = Api(emulator.base_url, "k1")
+        model = api.tuned(create_body(6, displayName="older"))
+        before = api.get(f"/v1beta/{model}").json()
+        api.close()
+    sections = json.loads(state.read_text())["sections"]
+    state.write_text(json.dumps({"version": 1, "models": sections["gemini"]["models"]}))
+    with run_emulator(step_seconds=0.002, api_key="k1", state_file=str(state)) as emulator:
+        api = Api(emulator.base_url, "k1")
+        assert api.get(f"/v1beta/{model}").json() == before
+        api.close()
 
 
 def test_subprocess_mode_serves_the_same_api() -> None:

@@ -8,7 +8,7 @@ import statistics
 import pytest
 
 from airflow_provider_tunedmodels.emulator.answers import AnswerBook, similarity
-from airflow_provider_tunedmodels.emulator.training import (
+from airflow_provider_tunedmodels.emulator.gemini.training import (
     Hyperparameters,
     Timeline,
     epoch_of_step,

@@ -7,7 +7,8 @@ import json
 import pytest
 
 from airflow_provider_tunedmodels.emulator.errors import ApiError
-from airflow_provider_tunedmodels.emulator.schemas import PERMISSION, TUNED_MODEL, parse_message
+from airflow_provider_tunedmodels.emulator.gemini.schemas import PERMISSION, TUNED_MODEL
+from airflow_provider_tunedmodels.emulator.schemas import parse_message
 from airflow_provider_tunedmodels.emulator.wire import (
     float32,
     format_timestamp,

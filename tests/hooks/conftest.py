@@ -7,7 +7,7 @@ import respx
 
 from airflow_provider_tunedmodels.core.retry import RetryPolicy
 from airflow_provider_tunedmodels.core.settings import ClientSettings
-from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 
 BASE_URL = "https://gemini.test"
 API_KEY = "AIzaSy-unit-test-key-0123456789"

@@ -25,7 +25,7 @@ from airflow_provider_tunedmodels.core.errors import (
 from airflow_provider_tunedmodels.core.retry import RetryPolicy
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator, run_emulator
-from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.models import State
 from tests.emulator_support import BASE_MODEL, emulator_hook
 

@@ -11,7 +11,7 @@ from airflow_provider_tunedmodels.core.errors import (
     InvalidRequestError,
     NotFoundError,
 )
-from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 
 NEW_MODEL = {
     "baseModel": "models/gemini-1.5-flash-001-tuning",

@@ -11,7 +11,7 @@ import httpx
 import pytest
 import respx
 
-from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.models import CREATE_TUNED_MODEL_METADATA_TYPE
 from tests.hooks.conftest import API_KEY, BASE_URL
 

@@ -19,7 +19,7 @@ import httpx
 
 from airflow_provider_tunedmodels.core.retry import RetryPolicy
 from airflow_provider_tunedmodels.core.settings import ClientSettings
-from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 
 BASE_URL = "https://gemini.test"
 API_KEY = "AIzaSy-operator-unit-test-key-42"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator, run_emulator
-from airflow_provider_tunedmodels.triggers import TunedModelTrigger
+from airflow_provider_tunedmodels.triggers import TuningJobTrigger
 from tests.dag_runs import asset_event_extras, copy_dag_file, task_states_and_tries, xcom_value
 from tests.emulator_support import emulator_hook, use_emulator_connection
 from tests.triggers.support import LOGICAL_DATE
@@ -49,14 +49,14 @@ def lifecycle_dags(
 def triggers_run(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """The serialized arguments of every trigger that ran."""
     ran: list[dict[str, Any]] = []
-    original = TunedModelTrigger.run
+    original = TuningJobTrigger.run
 
-    async def recording_run(self: TunedModelTrigger) -> AsyncIterator[Any]:
+    async def recording_run(self: TuningJobTrigger) -> AsyncIterator[Any]:
         ran.append(self.serialize()[1])
         async for event in original(self):
             yield event
 
-    monkeypatch.setattr(TunedModelTrigger, "run", recording_run)
+    monkeypatch.setattr(TuningJobTrigger, "run", recording_run)
     return ran
 
 
@@ -80,7 +80,9 @@ def test_the_whole_lifecycle_runs_deferrable_and_on_the_worker(
 
     tuned_name = xcom_value(dag_run, "tune", "tuned_model_name")
     sensed_name = xcom_value(dag_run, "start", "tuned_model_name")
-    assert [run["tuned_model_name"] for run in triggers_run] == [tuned_name, sensed_name]
+    tuned_operation = xcom_value(dag_run, "tune", "operation_name")
+    sensed_operation = xcom_value(dag_run, "start", "operation_name")
+    assert [run["job_name"] for run in triggers_run] == [tuned_operation, sensed_operation]
 
     assert xcom_value(dag_run, "tune")["state"] == "ACTIVE"
     assert xcom_value(dag_run, "tune")["displayName"] == "router 2025-01-01"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import subprocess
 import sys
 import time
@@ -33,7 +34,7 @@ from airflow_provider_tunedmodels.core.errors import (
     PermissionDeniedError,
 )
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator, run_emulator
-from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.links import TunedModelLink
 from airflow_provider_tunedmodels.models import TunedModel
 from airflow_provider_tunedmodels.operators.tuned_model import (
@@ -43,7 +44,7 @@ from airflow_provider_tunedmodels.operators.tuned_model import (
     UpdateTunedModelOperator,
     deterministic_tuned_model_id,
 )
-from airflow_provider_tunedmodels.triggers import TunedModelTrigger
+from airflow_provider_tunedmodels.triggers import TuningJobTrigger
 from airflow_provider_tunedmodels.tuning_policy import (
     InvalidTriggerEventError,
     TuningWaitError,
@@ -140,11 +141,11 @@ def start_without_waiting(hook: GeminiTunedModelsHook, tuned_model_id: str) -> s
 
 
 def event(status: str, **fields: Any) -> dict[str, Any]:
-    fields.setdefault("tuned_model_name", f"tunedModels/{TUNED_ID}")
+    fields.setdefault("job_name", f"tunedModels/{TUNED_ID}")
     return dict(make_event(status, f"scripted {status}", **fields))  # type: ignore[arg-type]
 
 
-def run_trigger(trigger: TunedModelTrigger) -> list[dict[str, Any]]:
+def run_trigger(trigger: TuningJobTrigger) -> list[dict[str, Any]]:
     async def collect() -> list[dict[str, Any]]:
         return [fired.payload async for fired in trigger.run()]
 
@@ -225,18 +226,18 @@ def test_deferral_pushes_names_first_then_the_trigger_finishes_and_the_task_resu
         "tuned_model_url",
     ]
     trigger = deferred.value.trigger
-    assert isinstance(trigger, TunedModelTrigger)
+    assert isinstance(trigger, TuningJobTrigger)
     kwargs = trigger.serialize()[1]
-    assert kwargs["tuned_model_name"] == f"tunedModels/{TUNED_ID}"
-    assert kwargs["operation_name"] == context["ti"].xcoms["operation_name"]
-    assert (kwargs["gemini_conn_id"], kwargs["cancel_on_kill"]) == (conn_id, True)
+    assert kwargs["job_name"] == context["ti"].xcoms["operation_name"]
+    assert kwargs["job_name"].startswith(f"tunedModels/{TUNED_ID}/operations/")
+    assert (kwargs["conn_id"], kwargs["cancel_on_kill"]) == (conn_id, True)
     assert before + 60 <= kwargs["end_time"] <= time.time() + 60
     assert (deferred.value.method_name, deferred.value.kwargs) == (
         "execute_complete",
         {"reused": False},
     )
 
-    events = run_trigger(TunedModelTrigger(**kwargs))
+    events = run_trigger(TuningJobTrigger(**kwargs))
     assert [fired["status"] for fired in events] == ["success"]
     result = operator.execute_complete(context, events[0], **deferred.value.kwargs)
     assert result["state"] == "ACTIVE"
@@ -292,7 +293,7 @@ def test_resuming_with_a_bad_outcome_raises(
 ) -> None:
     operator = create_operator(fake_api_hook())
     with pytest.raises(raised, match=match):
-        operator.execute_complete(make_context(), event(status, operation_name=OPERATION))
+        operator.execute_complete(make_context(), event(status, job_name=OPERATION))
 
 
 @pytest.mark.parametrize("bad_event", [None, {}, {"status": "ok"}, ["success"]])
@@ -320,6 +321,40 @@ def test_reuse_adopts_a_creating_model_and_waits_for_it(hook: GeminiTunedModelsH
     assert result["state"] == "ACTIVE"
     assert context["ti"].xcoms["operation_name"] == operation
     assert model_names(hook) == [f"tunedModels/{TUNED_ID}"]
+
+
+def test_reuse_refuses_a_model_tuned_from_other_training_data(
+    hook: GeminiTunedModelsHook,
+) -> None:
+    tuned(hook, TUNED_ID)
+    changed = [*examples()[:-1], {"input": "a new question", "output": "a new answer"}]
+    operator = create_operator(hook, tuned_model_id=TUNED_ID, training_data=changed)
+    with pytest.raises(AirflowFailException) as failure:
+        operator.execute(make_context())
+    message = str(failure.value)
+    assert "training data or settings differ" in message
+    assert "if_exists='replace'" in message
+    assert model_names(hook) == [f"tunedModels/{TUNED_ID}"]
+
+
+def test_reuse_refuses_a_model_tuned_with_other_hyperparameters(
+    hook: GeminiTunedModelsHook,
+) -> None:
+    tuned(hook, TUNED_ID)
+    hook.update_tuned_model(TUNED_ID, {"description": "promoted"})  # the fingerprint is gone
+    operator = create_operator(hook, tuned_model_id=TUNED_ID, hyperparameters={"epoch_count": 7})
+    with pytest.raises(AirflowFailException, match="hyperparameters epochCount"):
+        operator.execute(make_context())
+
+
+def test_reuse_still_adopts_the_same_request_after_its_description_changed(
+    hook: GeminiTunedModelsHook,
+) -> None:
+    first = tuned(hook, TUNED_ID)
+    assert "tuning request sha256:" in (first.description or "")
+    hook.update_tuned_model(TUNED_ID, {"description": "promoted"})
+    result = create_operator(hook, tuned_model_id=TUNED_ID).execute(make_context())
+    assert result["createTime"] == first.to_wire()["createTime"]
 
 
 def test_reuse_refuses_a_failed_model(
@@ -430,11 +465,9 @@ def test_failed_tuning_in_the_triggerer_fails_the_resumed_task(
 def test_on_kill_cancels_the_job_waited_for_on_the_worker_only_if_asked(
     hook: GeminiTunedModelsHook, cancel_on_kill: bool, state: str
 ) -> None:
-    from airflow_provider_tunedmodels.triggers.status import read_status
-
     operation = start_without_waiting(hook, TUNED_ID)
     operator = create_operator(hook, cancel_on_kill=cancel_on_kill)
-    operator._waiting_for = read_status(hook, TUNED_ID, operation)
+    operator._waiting_for = hook.read_job_status(operation)
     operator.on_kill()
     assert hook.get_tuned_model(TUNED_ID).state == state
 
@@ -562,7 +595,11 @@ def test_every_model_field_reaches_the_request(api: respx.MockRouter) -> None:
     body = sent["body"]
     assert body["tunedModelSource"] == {"tunedModel": "tunedModels/earlier-router"}
     assert "baseModel" not in body
-    assert (body["displayName"], body["description"]) == ("router", "routes tickets")
+    assert body["displayName"] == "router"
+    # The description ends with the request's fingerprint (what reuse compares).
+    assert re.fullmatch(
+        r"routes tickets\n\ntuning request sha256:[0-9a-f]{16}", body["description"]
+    )
     assert (body["temperature"], body["topP"], body["topK"]) == (0.3, 0.9, 20)
     assert body["tuningTask"]["hyperparameters"] == {
         "epochCount": 3,

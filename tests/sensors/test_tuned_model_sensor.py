@@ -21,7 +21,7 @@ from airflow.sdk.exceptions import (
 from airflow_provider_tunedmodels.assets import tuned_model_asset
 from airflow_provider_tunedmodels.core.errors import NotFoundError
 from airflow_provider_tunedmodels.sensors import TunedModelSensor
-from airflow_provider_tunedmodels.triggers import TunedModelTrigger
+from airflow_provider_tunedmodels.triggers import TuningJobTrigger
 from airflow_provider_tunedmodels.tuning_policy import (
     InvalidTriggerEventError,
     TuningWaitError,
@@ -67,7 +67,7 @@ def make_sensor(**overrides: Any) -> TunedModelSensor:
 
 
 def event(status: str, **fields: Any) -> dict[str, Any]:
-    return dict(make_event(status, f"scripted {status}", tuned_model_name=MODEL, **fields))  # type: ignore[arg-type]
+    return dict(make_event(status, f"scripted {status}", job_name=MODEL, **fields))  # type: ignore[arg-type]
 
 
 def test_needs_a_model_or_an_operation() -> None:
@@ -167,10 +167,10 @@ def test_deferrable_mode_hands_the_wait_to_the_trigger(api: respx.MockRouter) ->
         sensor.execute(make_context())
     after = time.time()
     trigger = deferred.value.trigger
-    assert isinstance(trigger, TunedModelTrigger)
+    assert isinstance(trigger, TuningJobTrigger)
     assert deferred.value.method_name == "execute_complete"
     kwargs = trigger.serialize()[1]
-    assert (kwargs["tuned_model_name"], kwargs["operation_name"]) == (MODEL, OPERATION)
+    assert (kwargs["job_name"], kwargs["conn_id"]) == (OPERATION, sensor.conn_id)
     assert kwargs["poll_interval"] == 45
     assert before + 600 <= kwargs["end_time"] <= after + 600
 

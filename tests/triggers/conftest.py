@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from types import SimpleNamespace
 
 import pytest
 import respx
 
-from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.triggers import hook_pool
-from airflow_provider_tunedmodels.triggers import tuned_model as trigger_module
+from airflow_provider_tunedmodels.triggers.tuning_job import TuningJobTrigger
 from tests.triggers.support import BASE_URL, FakeClock, fake_api_hook
 
 
@@ -25,8 +23,9 @@ def api() -> Iterator[respx.MockRouter]:
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """The trigger's wall clock and sleeps, moved by the trigger's own waits."""
     fake = FakeClock()
-    monkeypatch.setattr(trigger_module, "time", SimpleNamespace(time=fake.time))
-    monkeypatch.setattr(asyncio, "sleep", fake.sleep)
+    monkeypatch.setattr(TuningJobTrigger, "clock", staticmethod(fake.time))
+    monkeypatch.setattr(TuningJobTrigger, "sleep", staticmethod(fake.sleep))
+    monkeypatch.setattr(TuningJobTrigger, "poll_jitter", 0.0)
     return fake
 
 
@@ -35,9 +34,9 @@ def built_hooks(monkeypatch: pytest.MonkeyPatch) -> list[GeminiTunedModelsHook]:
     """Every hook the pool builds (for the respx base URL, without client retries)."""
     hooks: list[GeminiTunedModelsHook] = []
 
-    def build(conn_id: str) -> GeminiTunedModelsHook:
+    def build(hook_class: type, conn_id: str) -> GeminiTunedModelsHook:
         hook = fake_api_hook()
-        hook.gemini_conn_id = conn_id
+        hook.conn_id = conn_id
         hooks.append(hook)
         return hook
 

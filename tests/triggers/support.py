@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from airflow_provider_tunedmodels.core.settings import ClientSettings
-from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from tests.emulator_support import BASE_MODEL, fast_retry
 
 BASE_URL = "https://gemini.test"

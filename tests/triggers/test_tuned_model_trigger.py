@@ -12,8 +12,8 @@ import httpx
 import pytest
 import respx
 
-from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
-from airflow_provider_tunedmodels.triggers import TunedModelTrigger
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
+from airflow_provider_tunedmodels.triggers.tuning_job import TuningJobTrigger
 from airflow_provider_tunedmodels.tuning_policy import TRIGGER_EVENT_STATUSES
 from tests.triggers.support import (
     API_KEY,
@@ -30,27 +30,26 @@ OPERATION_URL = f"/v1beta/{OPERATION}"
 MODEL_URL = f"/v1beta/{MODEL}"
 
 
-def make_trigger(**overrides: Any) -> TunedModelTrigger:
+def make_trigger(**overrides: Any) -> TuningJobTrigger:
     """A trigger whose log goes to a standard logger, so ``caplog`` sees it."""
     kwargs: dict[str, Any] = {
-        "tuned_model_name": MODEL,
-        "operation_name": OPERATION,
-        "gemini_conn_id": "tuning_conn",
+        "job_name": OPERATION,
+        "conn_id": "tuning_conn",
         "poll_interval": 30.0,
         "end_time": None,
     }
     kwargs.update(overrides)
-    trigger = TunedModelTrigger(**kwargs)
+    trigger = TuningJobTrigger(**kwargs)
     trigger._log = logging.getLogger("tests.tuned_model_trigger")
     return trigger
 
 
-async def collect(trigger: TunedModelTrigger) -> list[dict[str, Any]]:
+async def collect(trigger: TuningJobTrigger) -> list[dict[str, Any]]:
     """Every event's payload; the trigger must stop by itself after its event."""
     return [event.payload async for event in trigger.run()]
 
 
-async def only_event(trigger: TunedModelTrigger) -> dict[str, Any]:
+async def only_event(trigger: TuningJobTrigger) -> dict[str, Any]:
     events = await collect(trigger)
     assert len(events) == 1
     assert events[0]["status"] in TRIGGER_EVENT_STATUSES
@@ -64,18 +63,50 @@ def test_serialize_round_trips_with_primitives_only() -> None:
     trigger = make_trigger(end_time=1_800_000_000.5, cancel_on_kill=True)
     classpath, kwargs = trigger.serialize()
     module_name, class_name = classpath.rsplit(".", 1)
-    assert getattr(importlib.import_module(module_name), class_name) is TunedModelTrigger
+    assert getattr(importlib.import_module(module_name), class_name) is TuningJobTrigger
     json.dumps(kwargs)  # JSON-safe: only primitives
     assert kwargs == {
-        "tuned_model_name": MODEL,
-        "operation_name": OPERATION,
-        "gemini_conn_id": "tuning_conn",
+        "job_name": OPERATION,
+        "conn_id": "tuning_conn",
+        "hook_class_path": "airflow_provider_tunedmodels.hooks.gemini.GeminiTunedModelsHook",
         "poll_interval": 30.0,
         "end_time": 1_800_000_000.5,
         "cancel_on_kill": True,
         "max_consecutive_failures": 5,
     }
-    assert TunedModelTrigger(**kwargs).serialize() == (classpath, kwargs)
+    assert TuningJobTrigger(**kwargs).serialize() == (classpath, kwargs)
+
+
+#: A trigger row as 0.1.0 stored it for a deferred create task (class path and kwargs).
+ROW_FROM_0_1_0 = (
+    "airflow_provider_tunedmodels.triggers.tuned_model.TunedModelTrigger",
+    {
+        "tuned_model_name": MODEL,
+        "operation_name": OPERATION,
+        "gemini_conn_id": "tuning_conn",
+        "poll_interval": 30.0,
+        "end_time": None,
+        "cancel_on_kill": False,
+        "max_consecutive_failures": 5,
+    },
+)
+
+
+async def test_a_trigger_row_written_by_0_1_0_is_deserialized_and_runs(
+    api: respx.MockRouter, clock: FakeClock, built_hooks: list[Any]
+) -> None:
+    from airflow.models.trigger import Trigger
+    from airflow.sdk._shared.module_loading import import_string
+
+    classpath, kwargs = ROW_FROM_0_1_0
+    row = Trigger(classpath=classpath, kwargs=kwargs)  # encrypted and read back as Airflow does
+    rebuilt = import_string(row.classpath)(**row.kwargs)
+    assert isinstance(rebuilt, TuningJobTrigger)
+    assert (rebuilt.job_name, rebuilt.conn_id) == (OPERATION, "tuning_conn")
+    api.get(OPERATION_URL).mock(return_value=httpx.Response(200, json=finished_operation()))
+    event = await only_event(rebuilt)
+    assert (event["status"], event["result_name"]) == ("success", MODEL)
+    assert [hook.conn_id for hook in built_hooks] == ["tuning_conn"]
 
 
 def test_serialized_trigger_holds_no_credential(built_hooks: list[GeminiTunedModelsHook]) -> None:
@@ -114,8 +145,8 @@ async def test_polls_the_operation_until_done_and_logs_progress(
     assert event == {
         "status": "success",
         "message": f"{MODEL} is ACTIVE.",
-        "tuned_model_name": MODEL,
-        "operation_name": OPERATION,
+        "job_name": OPERATION,
+        "result_name": MODEL,
         "state": "ACTIVE",
         "error": None,
     }
@@ -138,7 +169,7 @@ async def test_polls_the_model_when_no_operation_is_known(
         ]
     )
     with caplog.at_level(logging.INFO):
-        event = await only_event(make_trigger(operation_name=None))
+        event = await only_event(make_trigger(job_name=MODEL))
     assert (event["status"], event["state"]) == ("success", "ACTIVE")
     assert "state CREATING, step 2, epoch 1, mean loss 0.5000" in caplog.text
 
@@ -163,8 +194,8 @@ async def test_a_failed_model_gives_the_error_of_its_latest_operation(
     api.get(f"{MODEL_URL}/operations").mock(
         return_value=httpx.Response(200, json={"operations": [finished_operation("out of memory")]})
     )
-    event = await only_event(make_trigger(operation_name=None))
-    assert (event["status"], event["operation_name"]) == ("failed", OPERATION)
+    event = await only_event(make_trigger(job_name=MODEL))
+    assert (event["status"], event["job_name"]) == ("failed", OPERATION)
     assert event["error"]["message"] == "out of memory"
 
 
@@ -250,7 +281,7 @@ async def test_an_unusable_connection_gives_an_error_event(
         "AIRFLOW_CONN_BROKEN_TUNING",
         json.dumps({"conn_type": "gemini_tuned_models", "host": "ftp://x"}),
     )
-    event = await only_event(make_trigger(gemini_conn_id="broken_tuning"))
+    event = await only_event(make_trigger(conn_id="broken_tuning"))
     assert event["status"] == "error"
     assert "broken_tuning" in event["message"]
     assert "not an http(s) URL" in event["message"]
@@ -356,3 +387,14 @@ async def test_on_kill_does_nothing_unless_asked(
     await make_trigger(cancel_on_kill=False).on_kill()
     assert api.calls.call_count == 0
     assert built_hooks == []
+
+
+@pytest.mark.parametrize("state", ["STATE_UNSPECIFIED", "PAUSED", "SOMETHING_NEW"])
+async def test_a_state_outside_the_closed_map_is_an_error_event_not_a_wait(
+    api: respx.MockRouter, clock: FakeClock, built_hooks: list[GeminiTunedModelsHook], state: str
+) -> None:
+    api.get(MODEL_URL).mock(return_value=httpx.Response(200, json=model_json(state)))
+    event = await only_event(make_trigger(job_name=MODEL))
+    assert event["status"] == "error"
+    assert state in event["message"]
+    assert clock.sleeps == []

@@ -40,8 +40,22 @@ def api_error(cls: type[Any], code: int) -> Exception:
 
 @pytest.mark.parametrize("status", ["success", "failed", "timeout", "error"])
 def test_every_allowed_status_is_accepted(status: str) -> None:
-    event = make_event(status, "text", tuned_model_name="tunedModels/m")  # type: ignore[arg-type]
+    event = make_event(status, "text", job_name="tunedModels/m")  # type: ignore[arg-type]
     assert validate_trigger_event(event) == event
+
+
+def test_an_event_written_by_0_1_0_is_read_with_the_neutral_names() -> None:
+    event = {
+        "status": "success",
+        "message": "tunedModels/m is ACTIVE.",
+        "tuned_model_name": "tunedModels/m",
+        "operation_name": "tunedModels/m/operations/o",
+        "state": "ACTIVE",
+        "error": None,
+    }
+    checked = validate_trigger_event(event)
+    assert checked["result_name"] == "tunedModels/m"
+    assert checked["job_name"] == "tunedModels/m/operations/o"
 
 
 @pytest.mark.parametrize(
@@ -52,7 +66,7 @@ def test_every_allowed_status_is_accepted(status: str) -> None:
         ({"status": "SUCCESS", "tuned_model_name": "tunedModels/m"}, "Unknown"),
         ({"status": "done"}, "Unknown"),
         ({}, "Unknown"),
-        ({"status": "success"}, "must name the tuned model"),
+        ({"status": "success"}, "must name the job's result"),
     ],
 )
 def test_a_missing_or_unknown_event_is_never_a_success(event: object, message: str) -> None:
@@ -67,7 +81,7 @@ def test_validation_keeps_only_the_known_keys() -> None:
 
 def test_make_event_refuses_an_unknown_status() -> None:
     with pytest.raises(ValueError, match="unknown"):
-        make_event("done", "text", tuned_model_name=None)  # type: ignore[arg-type]
+        make_event("done", "text", job_name=None)  # type: ignore[arg-type]
 
 
 # --- transient errors ------------------------------------------------------------------------

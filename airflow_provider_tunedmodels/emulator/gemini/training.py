@@ -22,6 +22,24 @@ from typing import Any
 
 from airflow_provider_tunedmodels.emulator.wire import float32
 
+__all__ = [
+    "DEFAULT_EPOCH_COUNT",
+    "LARGE_DATASET_BATCH_SIZE",
+    "LARGE_DATASET_LEARNING_RATE",
+    "LARGE_DATASET_MIN_EXAMPLES",
+    "SMALL_DATASET_BATCH_SIZE",
+    "SMALL_DATASET_LEARNING_RATE",
+    "Hyperparameters",
+    "Progress",
+    "Timeline",
+    "choose_failure_step",
+    "epoch_of_step",
+    "loss_curve",
+    "resolve_hyperparameters",
+    "total_steps",
+]
+
+
 #: Documented default number of epochs.
 DEFAULT_EPOCH_COUNT = 5
 #: Documented default batch sizes ("4 or 16 based on the number of examples").

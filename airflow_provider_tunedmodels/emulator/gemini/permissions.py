@@ -13,7 +13,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_tunedmodels.emulator import render
 from airflow_provider_tunedmodels.emulator.auth import Identity
 from airflow_provider_tunedmodels.emulator.errors import (
     already_exists,
@@ -21,10 +20,14 @@ from airflow_provider_tunedmodels.emulator.errors import (
     invalid_argument,
     not_found,
 )
+from airflow_provider_tunedmodels.emulator.gemini import render
+from airflow_provider_tunedmodels.emulator.gemini.schemas import PERMISSION
+from airflow_provider_tunedmodels.emulator.gemini.store import PermissionRecord, TunedModelRecord
+from airflow_provider_tunedmodels.emulator.gemini.tuned_models import TunedModels
 from airflow_provider_tunedmodels.emulator.listing import paginate
-from airflow_provider_tunedmodels.emulator.schemas import PERMISSION, parse_message
-from airflow_provider_tunedmodels.emulator.store import PermissionRecord, TunedModelRecord
-from airflow_provider_tunedmodels.emulator.tuned_models import TunedModels
+from airflow_provider_tunedmodels.emulator.schemas import parse_message
+
+__all__ = ["Permissions"]
 
 
 class Permissions:

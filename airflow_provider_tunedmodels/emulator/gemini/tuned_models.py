@@ -7,31 +7,37 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_tunedmodels.emulator import limits, render
-from airflow_provider_tunedmodels.emulator.access import (
-    direct_role,
-    owner_grant,
-    require_role,
-    shared_with_everyone,
-)
 from airflow_provider_tunedmodels.emulator.auth import Identity
-from airflow_provider_tunedmodels.emulator.catalog import base_model, supports_tuning
 from airflow_provider_tunedmodels.emulator.errors import (
     already_exists,
     failed_precondition,
     invalid_argument,
     not_found,
-    tuned_model_not_found,
 )
 from airflow_provider_tunedmodels.emulator.faults import TUNING_FAILURE_MESSAGE
-from airflow_provider_tunedmodels.emulator.listing import ModelFilter, paginate, parse_model_filter
-from airflow_provider_tunedmodels.emulator.schemas import (
+from airflow_provider_tunedmodels.emulator.gemini import limits, render
+from airflow_provider_tunedmodels.emulator.gemini.access import (
+    direct_role,
+    owner_grant,
+    require_role,
+    shared_with_everyone,
+    tuned_model_not_found,
+)
+from airflow_provider_tunedmodels.emulator.gemini.catalog import base_model, supports_tuning
+from airflow_provider_tunedmodels.emulator.gemini.model_filter import (
+    ModelFilter,
+    parse_model_filter,
+)
+from airflow_provider_tunedmodels.emulator.gemini.schemas import (
     TRANSFER_OWNERSHIP_REQUEST,
     TUNED_MODEL,
-    parse_message,
 )
-from airflow_provider_tunedmodels.emulator.store import PermissionRecord, Store, TunedModelRecord
-from airflow_provider_tunedmodels.emulator.training import (
+from airflow_provider_tunedmodels.emulator.gemini.store import (
+    PermissionRecord,
+    Store,
+    TunedModelRecord,
+)
+from airflow_provider_tunedmodels.emulator.gemini.training import (
     Hyperparameters,
     Progress,
     Timeline,
@@ -40,35 +46,21 @@ from airflow_provider_tunedmodels.emulator.training import (
     resolve_hyperparameters,
     total_steps,
 )
+from airflow_provider_tunedmodels.emulator.gemini.validation import (
+    check_display_name,
+    check_sampling,
+    check_tuned_model_id,
+    examples_of,
+    hyperparameters_of,
+    update_paths,
+)
+from airflow_provider_tunedmodels.emulator.listing import paginate
+from airflow_provider_tunedmodels.emulator.schemas import parse_message
 from airflow_provider_tunedmodels.emulator.wire import dumps
 
-#: Paths ``tunedModels.patch`` may update.
-MUTABLE_PATHS = frozenset(
-    {"display_name", "description", "temperature", "top_p", "top_k", "reader_project_numbers"}
-)
-#: Paths that exist but may not be updated.
-IMMUTABLE_PATHS = frozenset(
-    {
-        "name",
-        "base_model",
-        "tuned_model_source",
-        "tuned_model_source.tuned_model",
-        "tuned_model_source.base_model",
-        "state",
-        "create_time",
-        "update_time",
-        "tuning_task",
-        "tuning_task.start_time",
-        "tuning_task.complete_time",
-        "tuning_task.snapshots",
-        "tuning_task.training_data",
-        "tuning_task.hyperparameters",
-        "tuning_task.hyperparameters.learning_rate",
-        "tuning_task.hyperparameters.learning_rate_multiplier",
-        "tuning_task.hyperparameters.epoch_count",
-        "tuning_task.hyperparameters.batch_size",
-    }
-)
+__all__ = ["TunedModels"]
+
+
 _CAMEL_OF = {
     "display_name": "displayName",
     "description": "description",
@@ -146,15 +138,15 @@ class TunedModels:
         """
         model = parse_message(TUNED_MODEL, body, "tuned_model")
         if tuned_model_id is not None:
-            _check_tuned_model_id(tuned_model_id)
+            check_tuned_model_id(tuned_model_id)
         display_name = str(model.get("displayName", ""))
-        _check_display_name(display_name)
-        _check_sampling(model)
+        check_display_name(display_name)
+        check_sampling(model)
         base_name, source = self._source_of(model, identity)
-        examples = _examples_of(model)
+        examples = examples_of(model)
         if source is not None:
             examples = source.examples + examples
-        hyper = resolve_hyperparameters(_hyperparameters_of(model), len(examples))
+        hyper = resolve_hyperparameters(hyperparameters_of(model), len(examples))
         model_id = self._new_model_id(tuned_model_id, display_name)
         now = self.clock()
         defaults = base_model(base_name) or {}
@@ -289,9 +281,9 @@ class TunedModels:
         """``tunedModels.patch``: apply the ``updateMask`` paths of ``body``."""
         record = self.authorized(model_id, identity, "WRITER")
         update = parse_message(TUNED_MODEL, body, "tuned_model")
-        paths = _update_paths(update, mask)
-        _check_display_name(str(update.get("displayName", "")))
-        _check_sampling(update)
+        paths = update_paths(update, mask, _CAMEL_OF)
+        check_display_name(str(update.get("displayName", "")))
+        check_sampling(update)
         defaults = base_model(record.base_model) or {}
         for path in paths:
             _apply_update(record, path, update, defaults)
@@ -361,108 +353,6 @@ def _slug(display_name: str) -> str:
     slug = _SLUG_DROP.sub("", display_name.lower().replace(" ", "-"))
     slug = re.sub(r"-{2,}", "-", slug).strip("-")
     return slug.lstrip("0123456789-")
-
-
-def _check_tuned_model_id(tuned_model_id: str) -> None:
-    if len(
-        tuned_model_id
-    ) > limits.MAX_TUNED_MODEL_ID_LENGTH or not limits.TUNED_MODEL_ID_PATTERN.fullmatch(
-        tuned_model_id
-    ):
-        raise invalid_argument(
-            f"Invalid tuned_model_id {tuned_model_id!r}: the id must be up to 40 characters, "
-            "the first character must be a letter and the last a letter or a number, and it "
-            "must match the regular expression [a-z]([a-z0-9-]{0,38}[a-z0-9])?."
-        )
-
-
-def _check_display_name(display_name: str) -> None:
-    if len(display_name) > limits.MAX_DISPLAY_NAME_LENGTH:
-        raise invalid_argument(
-            f"tuned_model.display_name must be at most {limits.MAX_DISPLAY_NAME_LENGTH} "
-            f"characters including spaces, got {len(display_name)}."
-        )
-
-
-def _check_sampling(model: dict[str, Any]) -> None:
-    temperature = model.get("temperature")
-    if temperature is not None and not (
-        limits.MIN_TEMPERATURE <= temperature <= limits.MAX_TEMPERATURE
-    ):
-        raise invalid_argument(
-            f"tuned_model.temperature must be in [{limits.MIN_TEMPERATURE}, "
-            f"{limits.MAX_TEMPERATURE}], got {temperature}."
-        )
-    top_p = model.get("topP")
-    if top_p is not None and not 0.0 <= top_p <= 1.0:
-        raise invalid_argument(f"tuned_model.top_p must be in [0.0, 1.0], got {top_p}.")
-    top_k = model.get("topK")
-    if top_k is not None and top_k < 0:
-        raise invalid_argument(f"tuned_model.top_k must not be negative, got {top_k}.")
-
-
-def _examples_of(model: dict[str, Any]) -> list[tuple[str, str]]:
-    task = model.get("tuningTask")
-    if task is None:
-        raise invalid_argument("tuned_model.tuning_task is required.")
-    data = task.get("trainingData")
-    if data is None:
-        raise invalid_argument("tuned_model.tuning_task.training_data is required.")
-    raw_examples = data.get("examples", {}).get("examples", [])
-    if not raw_examples:
-        raise invalid_argument(
-            "tuned_model.tuning_task.training_data.examples must contain at least one example."
-        )
-    examples: list[tuple[str, str]] = []
-    for index, example in enumerate(raw_examples):
-        path = f"tuned_model.tuning_task.training_data.examples.examples[{index}]"
-        text_input = str(example.get("textInput", ""))
-        output = str(example.get("output", ""))
-        if not output:
-            raise invalid_argument(f"{path}.output is required.")
-        if len(text_input) > limits.MAX_EXAMPLE_INPUT_CHARS:
-            raise invalid_argument(
-                f"{path}.text_input is longer than {limits.MAX_EXAMPLE_INPUT_CHARS} characters."
-            )
-        if len(output) > limits.MAX_EXAMPLE_OUTPUT_CHARS:
-            raise invalid_argument(
-                f"{path}.output is longer than {limits.MAX_EXAMPLE_OUTPUT_CHARS} characters."
-            )
-        examples.append((text_input, output))
-    return examples
-
-
-def _hyperparameters_of(model: dict[str, Any]) -> dict[str, Any]:
-    given: dict[str, Any] = model.get("tuningTask", {}).get("hyperparameters", {})
-    path = "tuned_model.tuning_task.hyperparameters"
-    if "learningRate" in given and "learningRateMultiplier" in given:
-        raise invalid_argument(
-            f"Only one of {path}.learning_rate and {path}.learning_rate_multiplier may be set."
-        )
-    for key, label in (
-        ("learningRate", "learning_rate"),
-        ("learningRateMultiplier", "learning_rate_multiplier"),
-        ("epochCount", "epoch_count"),
-        ("batchSize", "batch_size"),
-    ):
-        if key in given and given[key] <= 0:
-            raise invalid_argument(f"{path}.{label} must be positive, got {given[key]}.")
-    return given
-
-
-def _update_paths(update: dict[str, Any], mask: list[str] | None) -> list[str]:
-    if mask is None:
-        return [path for path, key in _CAMEL_OF.items() if key in update]
-    for path in mask:
-        if path in MUTABLE_PATHS:
-            continue
-        if path in IMMUTABLE_PATHS:
-            raise invalid_argument(
-                f"update_mask path {path!r} refers to an immutable or output-only field; "
-                f"updatable fields are: {', '.join(sorted(MUTABLE_PATHS))}."
-            )
-        raise invalid_argument(f"Invalid update_mask path {path!r}: no such field in TunedModel.")
-    return mask
 
 
 def _apply_update(

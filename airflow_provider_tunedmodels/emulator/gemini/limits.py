@@ -9,6 +9,19 @@ from __future__ import annotations
 
 import re
 
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "MAX_DISPLAY_NAME_LENGTH",
+    "MAX_EXAMPLE_INPUT_CHARS",
+    "MAX_EXAMPLE_OUTPUT_CHARS",
+    "MAX_PAGE_SIZE",
+    "MAX_TEMPERATURE",
+    "MAX_TUNED_MODEL_ID_LENGTH",
+    "MIN_TEMPERATURE",
+    "TUNED_MODEL_ID_PATTERN",
+]
+
+
 #: ``tunedModelId``: first a letter, last a letter or digit, up to 40 characters.
 TUNED_MODEL_ID_PATTERN = re.compile(r"[a-z]([a-z0-9-]{0,38}[a-z0-9])?")
 #: Maximum length of ``tunedModelId``.

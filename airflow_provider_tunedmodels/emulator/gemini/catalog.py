@@ -8,6 +8,9 @@ from __future__ import annotations
 
 from typing import Any
 
+__all__ = ["BASE_MODELS", "MODELS_DEFAULT_PAGE_SIZE", "base_model", "supports_tuning"]
+
+
 #: Base models, keyed by resource name, in the order ``models.list`` returns them.
 BASE_MODELS: dict[str, dict[str, Any]] = {
     "models/gemini-1.5-flash-001-tuning": {

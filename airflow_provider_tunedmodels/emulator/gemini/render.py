@@ -9,10 +9,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_tunedmodels.emulator.catalog import base_model
-from airflow_provider_tunedmodels.emulator.store import PermissionRecord, TunedModelRecord
-from airflow_provider_tunedmodels.emulator.training import Progress, epoch_of_step
+from airflow_provider_tunedmodels.emulator.gemini.catalog import base_model
+from airflow_provider_tunedmodels.emulator.gemini.store import PermissionRecord, TunedModelRecord
+from airflow_provider_tunedmodels.emulator.gemini.training import Progress, epoch_of_step
 from airflow_provider_tunedmodels.emulator.wire import float32, format_timestamp
+
+__all__ = [
+    "CREATE_METADATA_TYPE",
+    "TUNED_MODEL_TYPE",
+    "TYPE_PREFIX",
+    "base_model_version",
+    "create_metadata",
+    "operation",
+    "permission",
+    "snapshots_until",
+    "tuned_model",
+]
+
 
 TYPE_PREFIX = "type.googleapis.com/google.ai.generativelanguage.v1beta."
 #: ``@type`` of the create operation's metadata.

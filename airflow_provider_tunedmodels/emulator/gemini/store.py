@@ -1,27 +1,25 @@
-"""In-memory state of the emulator, optionally persisted to a JSON state file.
+"""In-memory state of the Gemini API, persisted in the ``gemini`` section of the state file.
 
 The state is the set of tuned models; each model carries its permissions, its
 training examples, its tuning schedule and the id of its create operation (an
-operation is a view of its model, so it disappears with it). Everything runs on
-the server's event loop, so no locking is needed. With a state file every
-mutation rewrites the file atomically.
+operation is a view of its model, so it disappears with it). Every mutation
+saves the state file (see :mod:`airflow_provider_tunedmodels.emulator.state`).
 """
 
 from __future__ import annotations
 
-import json
-import os
 import random
 import string
-import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from airflow_provider_tunedmodels.emulator.training import Hyperparameters, Timeline
+from airflow_provider_tunedmodels.emulator.gemini.training import Hyperparameters, Timeline
+from airflow_provider_tunedmodels.emulator.state import StateFile
 
-#: Format version of the state file.
-STATE_FILE_VERSION = 1
+__all__ = ["STATE_SECTION", "PermissionRecord", "Store", "TunedModelRecord"]
+
+#: Name of the Gemini API's section in the state file.
+STATE_SECTION = "gemini"
 _ID_ALPHABET = string.ascii_lowercase + string.digits
 
 
@@ -148,15 +146,14 @@ class TunedModelRecord:
 
 
 class Store:
-    """All tuned models, keyed by id, in creation order."""
+    """All tuned models, keyed by id, in creation order: the ``gemini`` state section."""
 
-    def __init__(self, *, seed: int = 0, state_file: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, state: StateFile, *, seed: int = 0) -> None:
         self.seed = seed
         self.models: dict[str, TunedModelRecord] = {}
         self._rng = random.Random(seed)
-        self._state_file = Path(state_file) if state_file is not None else None
-        if self._state_file is not None and self._state_file.exists():
-            self._load(self._state_file)
+        self._state = state
+        state.add_section(STATE_SECTION, self)
 
     def random_id(self, length: int, *, first_letter: bool = False) -> str:
         """A random ``[a-z0-9]`` id from the seeded generator."""
@@ -179,35 +176,24 @@ class Store:
         self.models.pop(model_id, None)
         self.save()
 
+    def save(self) -> None:
+        """Persist the state (a no-op without a state file)."""
+        self._state.save()
+
+    # -- state section ----------------------------------------------------------
+
     def reset(self) -> None:
         """Forget every tuned model and restart the id generator from the seed."""
         self.models.clear()
         self._rng = random.Random(self.seed)
-        self.save()
 
-    def save(self) -> None:
-        """Rewrite the state file atomically, if one is configured."""
-        if self._state_file is None:
-            return
-        payload = {
-            "version": STATE_FILE_VERSION,
-            "models": [record.to_json() for record in self.models.values()],
-        }
-        directory = self._state_file.parent
-        directory.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=directory, prefix=".tunedmodels-state-")
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as stream:
-                json.dump(payload, stream, ensure_ascii=False)
-            os.replace(temporary, self._state_file)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
+    def dump(self) -> dict[str, Any]:
+        """The tuned models as state-file data."""
+        return {"models": [record.to_json() for record in self.models.values()]}
 
-    def _load(self, path: Path) -> None:
-        payload = json.loads(path.read_text(encoding="utf-8"))
-        if payload.get("version") != STATE_FILE_VERSION:
-            raise ValueError(f"{path}: unsupported state file version {payload.get('version')!r}")
-        for data in payload.get("models", []):
-            record = TunedModelRecord.from_json(data)
+    def restore(self, data: dict[str, Any]) -> None:
+        """Load the tuned models of a state file."""
+        self.models = {}
+        for item in data.get("models", []):
+            record = TunedModelRecord.from_json(item)
             self.models[record.model_id] = record

@@ -11,8 +11,20 @@ memberships).
 from __future__ import annotations
 
 from airflow_provider_tunedmodels.emulator.auth import Identity
-from airflow_provider_tunedmodels.emulator.errors import tuned_model_access_denied
-from airflow_provider_tunedmodels.emulator.store import PermissionRecord, TunedModelRecord
+from airflow_provider_tunedmodels.emulator.errors import ApiError, not_found, permission_denied
+from airflow_provider_tunedmodels.emulator.gemini.store import PermissionRecord, TunedModelRecord
+
+__all__ = [
+    "ROLE_RANK",
+    "direct_role",
+    "effective_rank",
+    "owner_grant",
+    "require_role",
+    "shared_with_everyone",
+    "tuned_model_access_denied",
+    "tuned_model_not_found",
+]
+
 
 #: Rank of each role; a higher rank includes the lower ones.
 ROLE_RANK = {"READER": 1, "WRITER": 2, "OWNER": 3}
@@ -58,3 +70,13 @@ def owner_grant(record: TunedModelRecord) -> PermissionRecord | None:
         if grant.role == "OWNER":
             return grant
     return None
+
+
+def tuned_model_not_found(name: str) -> ApiError:
+    """The observed ``NOT_FOUND`` for an unknown tuned model."""
+    return not_found(f"Tuned model {name} does not exist.")
+
+
+def tuned_model_access_denied(name: str) -> ApiError:
+    """The observed ``PERMISSION_DENIED`` for a tuned model the caller may not use."""
+    return permission_denied(f"You do not have permission to access tuned model {name}")

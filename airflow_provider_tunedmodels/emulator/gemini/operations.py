@@ -14,13 +14,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_tunedmodels.emulator import render
-from airflow_provider_tunedmodels.emulator.access import direct_role
 from airflow_provider_tunedmodels.emulator.auth import Identity
 from airflow_provider_tunedmodels.emulator.errors import not_found
+from airflow_provider_tunedmodels.emulator.gemini import render
+from airflow_provider_tunedmodels.emulator.gemini.access import direct_role
+from airflow_provider_tunedmodels.emulator.gemini.store import TunedModelRecord
+from airflow_provider_tunedmodels.emulator.gemini.tuned_models import TunedModels
 from airflow_provider_tunedmodels.emulator.listing import paginate
-from airflow_provider_tunedmodels.emulator.store import TunedModelRecord
-from airflow_provider_tunedmodels.emulator.tuned_models import TunedModels
+
+__all__ = ["Operations"]
 
 
 class Operations:

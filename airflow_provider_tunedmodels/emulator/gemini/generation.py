@@ -1,9 +1,9 @@
 """``generateContent`` and ``streamGenerateContent`` on tuned models and base models.
 
-A tuned model's answer comes from its training examples (see :mod:`.answers`):
-the prompt is the text of the last ``user`` turn. A base model knows no task, so
-it gives a generic, deterministic answer that restates the prompt (see
-:func:`base_model_answer`) — a fair "before tuning" baseline for evaluations. ``maxOutputTokens`` truncates the answer
+A tuned model's answer comes from its training examples and a base model's is
+a generic restatement of the prompt (both in
+:mod:`airflow_provider_tunedmodels.emulator.answers`); the prompt is the text
+of the last ``user`` turn. ``maxOutputTokens`` truncates the answer
 (``finishReason: MAX_TOKENS``), ``stopSequences`` cut it, ``candidateCount``
 repeats it. Token counts are estimated at four characters per token. Tuned
 models take text only and support neither system instructions nor JSON mode.
@@ -15,17 +15,30 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_tunedmodels.emulator import catalog, limits, render
-from airflow_provider_tunedmodels.emulator.answers import AnswerBook
+from airflow_provider_tunedmodels.emulator.answers import AnswerBook, base_model_answer
 from airflow_provider_tunedmodels.emulator.auth import Identity
 from airflow_provider_tunedmodels.emulator.errors import (
     failed_precondition,
     invalid_argument,
     not_found,
 )
-from airflow_provider_tunedmodels.emulator.schemas import GENERATE_CONTENT_REQUEST, parse_message
-from airflow_provider_tunedmodels.emulator.store import TunedModelRecord
-from airflow_provider_tunedmodels.emulator.tuned_models import TunedModels
+from airflow_provider_tunedmodels.emulator.gemini import catalog, limits, render
+from airflow_provider_tunedmodels.emulator.gemini.schemas import GENERATE_CONTENT_REQUEST
+from airflow_provider_tunedmodels.emulator.gemini.store import TunedModelRecord
+from airflow_provider_tunedmodels.emulator.gemini.tuned_models import TunedModels
+from airflow_provider_tunedmodels.emulator.schemas import parse_message
+
+__all__ = [
+    "MAX_CANDIDATES",
+    "MAX_STOP_SEQUENCES",
+    "STREAM_CHUNK_CHARS",
+    "Generation",
+    "Generator",
+    "count_tokens",
+    "response_json",
+    "stream_json",
+]
+
 
 #: Documented maximum of ``stopSequences``.
 MAX_STOP_SEQUENCES = 5
@@ -194,13 +207,6 @@ def _prompt_of(request: dict[str, Any]) -> tuple[str, int]:
             f"{limits.MAX_EXAMPLE_INPUT_CHARS} characters."
         )
     return prompt, count_tokens("".join(all_text))
-
-
-def base_model_answer(prompt: str) -> str:
-    """What an untuned base model says: a polite restatement of the first words of the prompt."""
-    words = prompt.split()
-    topic = " ".join(words[:12]) + (" ..." if len(words) > 12 else "")
-    return f"Thank you for your message. Here is some general information about: {topic}"
 
 
 def _check_config(request: dict[str, Any], config: dict[str, Any], *, tuned: bool = True) -> None:

@@ -1,0 +1,141 @@
+"""Request and resource schemas of the Gemini API (``google.ai.generativelanguage.v1beta``)."""
+
+from __future__ import annotations
+
+from airflow_provider_tunedmodels.emulator.schemas import Enum, Field, Message, string, timestamp
+
+__all__ = [
+    "CANCEL_OPERATION_REQUEST",
+    "CONTENT",
+    "DATASET",
+    "GENERATE_CONTENT_REQUEST",
+    "GENERATION_CONFIG",
+    "GRANTEE_TYPE",
+    "HYPERPARAMETERS",
+    "PART",
+    "PERMISSION",
+    "ROLE",
+    "STATE",
+    "TRANSFER_OWNERSHIP_REQUEST",
+    "TUNED_MODEL",
+    "TUNED_MODEL_SOURCE",
+    "TUNING_EXAMPLE",
+    "TUNING_EXAMPLES",
+    "TUNING_SNAPSHOT",
+    "TUNING_TASK",
+]
+
+
+_PACKAGE = "google.ai.generativelanguage.v1beta"
+
+STATE = Enum(f"{_PACKAGE}.TunedModel.State", ("STATE_UNSPECIFIED", "CREATING", "ACTIVE", "FAILED"))
+GRANTEE_TYPE = Enum(
+    f"{_PACKAGE}.Permission.GranteeType", ("GRANTEE_TYPE_UNSPECIFIED", "USER", "GROUP", "EVERYONE")
+)
+ROLE = Enum(f"{_PACKAGE}.Permission.Role", ("ROLE_UNSPECIFIED", "OWNER", "WRITER", "READER"))
+
+TUNING_EXAMPLE = Message(f"{_PACKAGE}.TuningExample", {"textInput": string(), "output": string()})
+TUNING_EXAMPLES = Message(
+    f"{_PACKAGE}.TuningExamples",
+    {"examples": Field("message", repeated=True, message=TUNING_EXAMPLE)},
+)
+DATASET = Message(f"{_PACKAGE}.Dataset", {"examples": Field("message", message=TUNING_EXAMPLES)})
+HYPERPARAMETERS = Message(
+    f"{_PACKAGE}.Hyperparameters",
+    {
+        "learningRate": Field("float"),
+        "learningRateMultiplier": Field("float"),
+        "epochCount": Field("int32"),
+        "batchSize": Field("int32"),
+    },
+)
+TUNING_SNAPSHOT = Message(
+    f"{_PACKAGE}.TuningSnapshot",
+    {
+        "step": Field("int32"),
+        "epoch": Field("int32"),
+        "meanLoss": Field("float"),
+        "computeTime": timestamp(),
+    },
+)
+TUNING_TASK = Message(
+    f"{_PACKAGE}.TuningTask",
+    {
+        "startTime": timestamp(),
+        "completeTime": timestamp(),
+        "snapshots": Field("message", repeated=True, message=TUNING_SNAPSHOT),
+        "trainingData": Field("message", message=DATASET),
+        "hyperparameters": Field("message", message=HYPERPARAMETERS),
+    },
+)
+TUNED_MODEL_SOURCE = Message(
+    f"{_PACKAGE}.TunedModelSource", {"tunedModel": string(), "baseModel": string()}
+)
+TUNED_MODEL = Message(
+    f"{_PACKAGE}.TunedModel",
+    {
+        "name": string(),
+        "tunedModelSource": Field("message", message=TUNED_MODEL_SOURCE),
+        "baseModel": string(),
+        "displayName": string(),
+        "description": string(),
+        "temperature": Field("float"),
+        "topP": Field("float"),
+        "topK": Field("int32"),
+        "state": Field("enum", enum=STATE),
+        "createTime": timestamp(),
+        "updateTime": timestamp(),
+        "tuningTask": Field("message", message=TUNING_TASK),
+        "readerProjectNumbers": Field("int64", repeated=True),
+    },
+)
+PERMISSION = Message(
+    f"{_PACKAGE}.Permission",
+    {
+        "name": string(),
+        "granteeType": Field("enum", enum=GRANTEE_TYPE),
+        "emailAddress": string(),
+        "role": Field("enum", enum=ROLE),
+    },
+)
+TRANSFER_OWNERSHIP_REQUEST = Message(
+    f"{_PACKAGE}.TransferOwnershipRequest", {"name": string(), "emailAddress": string()}
+)
+CANCEL_OPERATION_REQUEST = Message("google.longrunning.CancelOperationRequest", {"name": string()})
+PART = Message(
+    f"{_PACKAGE}.Part",
+    {"text": string(), "inlineData": Field("any"), "fileData": Field("any")},
+    open=True,
+)
+CONTENT = Message(
+    f"{_PACKAGE}.Content",
+    {"parts": Field("message", repeated=True, message=PART), "role": string()},
+)
+GENERATION_CONFIG = Message(
+    f"{_PACKAGE}.GenerationConfig",
+    {
+        "candidateCount": Field("int32"),
+        "stopSequences": Field("string", repeated=True),
+        "maxOutputTokens": Field("int32"),
+        "temperature": Field("float"),
+        "topP": Field("float"),
+        "topK": Field("int32"),
+        "seed": Field("int32"),
+        "responseMimeType": string(),
+    },
+    open=True,
+)
+GENERATE_CONTENT_REQUEST = Message(
+    f"{_PACKAGE}.GenerateContentRequest",
+    {
+        "model": string(),
+        "contents": Field("message", repeated=True, message=CONTENT),
+        "systemInstruction": Field("message", message=CONTENT),
+        "generationConfig": Field("message", message=GENERATION_CONFIG),
+        "safetySettings": Field("any"),
+        "tools": Field("any"),
+        "toolConfig": Field("any"),
+        "cachedContent": string(),
+    },
+    open=True,
+)

@@ -1,0 +1,236 @@
+"""What every tuning backend's hook shares, and the seam the Airflow surface talks through.
+
+A backend (Gemini API ``tunedModels``, Vertex AI ``tuningJobs``) is one hook
+class. Its REST methods are its own; what the operators, the sensor and the
+trigger need of it is only this, so none of them knows a particular API:
+
+==========================  =================================================================
+seam method                 what it answers
+==========================  =================================================================
+``read_job_status``         one reading of a tuning job, as a :class:`JobStatus` with a
+                            closed outcome (an unknown state is ``unexpected``, never "wait")
+``cancel_job``              stop a job that is still running; say what was done
+``job_result``              the finished job as a JSON-safe dict (an operator's return value)
+``job_url``                 the job's web address (an extra link); never carries a credential
+``asset_event_extra``       what an asset event about the finished job carries
+==========================  =================================================================
+
+Each has an ``a``-prefixed async twin where it does I/O. The base class also owns
+the connection, the sync and async REST clients and ``test_connection``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cached_property
+from typing import Any, ClassVar, Literal, TypeVar
+
+from airflow_provider_tunedmodels.core.calls import ApiCall
+from airflow_provider_tunedmodels.core.http import AsyncRestClient, RestClient
+from airflow_provider_tunedmodels.core.settings import ClientSettings, ConnectionDefaults
+from airflow_provider_tunedmodels.hooks._compat import BaseHook
+
+__all__ = ["JobOutcome", "JobStatus", "TuningJobHook", "hook_class_path", "import_hook_class"]
+
+T = TypeVar("T")
+
+#: ``running`` keep waiting; ``succeeded`` the job produced a usable model; ``failed`` the
+#: job ended without one; ``unexpected`` a state the backend's map does not allow here.
+JobOutcome = Literal["running", "succeeded", "failed", "unexpected"]
+
+
+@dataclass(frozen=True)
+class JobStatus:
+    """One reading of a tuning job, in the terms every backend shares.
+
+    :ivar outcome: see :data:`JobOutcome`.
+    :ivar job_name: what to poll next time (it may be more precise than what was given,
+        e.g. a Gemini create operation found for a model).
+    :ivar result_name: the resource :meth:`TuningJobHook.job_result` reads when done
+        (the Gemini tuned model; the Vertex tuning job).
+    :ivar state: the backend's own state name, as the API wrote it.
+    :ivar progress: one line for the task log.
+    :ivar error: ``{"code", "status", "message"}`` of a failed job, if known.
+    """
+
+    outcome: JobOutcome
+    job_name: str
+    result_name: str
+    state: str | None
+    progress: str
+    error: dict[str, Any] | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.outcome != "running"
+
+    def failure_message(self) -> str:
+        """Why the job did not succeed, naming it."""
+        if self.outcome == "unexpected":
+            return (
+                f"Tuning job {self.job_name} is in state {self.state!r}, which this provider "
+                f"does not expect while waiting ({self.progress}); look at the job and clear "
+                "the task once it is resolved."
+            )
+        error = self.error or {}
+        reason = error.get("message") or "no reason given"
+        status = f"{error['status']}: " if error.get("status") else ""
+        return f"Tuning {self.result_name} failed ({status}{reason})."
+
+
+def hook_class_path(hook_class: type[TuningJobHook]) -> str:
+    """The importable path of a hook class (a trigger stores this, never the class)."""
+    return f"{hook_class.__module__}.{hook_class.__qualname__}"
+
+
+def import_hook_class(path: str) -> type[TuningJobHook]:
+    """The hook class at ``path``; refuses anything that is not a tuning backend."""
+    from importlib import import_module
+
+    module_name, _, class_name = path.rpartition(".")
+    try:
+        found = getattr(import_module(module_name), class_name)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ValueError(f"hook class {path!r} cannot be imported: {exc}") from None
+    if not (isinstance(found, type) and issubclass(found, TuningJobHook)):
+        raise ValueError(f"{path!r} is not a tuning backend hook (a TuningJobHook subclass)")
+    return found
+
+
+class TuningJobHook(BaseHook):
+    """Base of every tuning backend's hook: connection, REST clients and the seam.
+
+    :param conn_id: the Airflow connection (of the subclass's ``conn_type``).
+    :param settings: use these settings instead of reading a connection (scripts, tests).
+    :param transport: httpx transport for the sync client (tests).
+    :param async_transport: httpx transport for the async client (tests).
+    """
+
+    conn_name_attr = "conn_id"
+    #: Set by each backend: the connection id used when none is given.
+    default_conn_name: ClassVar[str]
+    #: Set by each backend: its default host, API version, scopes and extras prefix.
+    connection_defaults: ClassVar[ConnectionDefaults]
+
+    def __init__(
+        self,
+        conn_id: str | None = None,
+        *,
+        settings: ClientSettings | None = None,
+        transport: Any = None,
+        async_transport: Any = None,
+    ) -> None:
+        super().__init__()
+        self.conn_id = conn_id or self.default_conn_name
+        self._settings = settings.with_defaults(self.connection_defaults) if settings else None
+        self._transport = transport
+        self._async_transport = async_transport
+        self._async_client: AsyncRestClient | None = None
+
+    # --- connection and clients --------------------------------------------------------------
+
+    def settings_from_connection(self, connection: Any) -> ClientSettings:
+        """Turn the Airflow connection into client settings (backends add their checks)."""
+        return ClientSettings.from_connection(connection, self.connection_defaults)
+
+    @property
+    def settings(self) -> ClientSettings:
+        """Client settings, read from the connection on first use (blocking)."""
+        if self._settings is None:
+            self._settings = self.settings_from_connection(self.get_connection(self.conn_id))
+        return self._settings
+
+    async def asettings(self) -> ClientSettings:
+        """Client settings, read from the connection without blocking the event loop."""
+        if self._settings is None:
+            connection = await _aget_connection(self.conn_id)
+            self._settings = self.settings_from_connection(connection)
+        return self._settings
+
+    @cached_property
+    def client(self) -> RestClient:
+        """The blocking REST client (one connection pool per hook)."""
+        return RestClient(self.settings, transport=self._transport)
+
+    def get_conn(self) -> RestClient:
+        """Airflow's conventional accessor; same as :attr:`client`."""
+        return self.client
+
+    async def aget_client(self) -> AsyncRestClient:
+        """The async REST client (one connection pool per hook)."""
+        if self._async_client is None:
+            settings = await self.asettings()
+            # Checked again: a concurrent first call may have built it while this one awaited.
+            if self._async_client is None:
+                self._async_client = AsyncRestClient(settings, transport=self._async_transport)
+        return self._async_client
+
+    def close(self) -> None:
+        """Close the blocking client's connections."""
+        if "client" in self.__dict__:
+            self.client.close()
+            del self.__dict__["client"]
+
+    async def aclose(self) -> None:
+        """Close the async client's connections."""
+        if self._async_client is not None:
+            await self._async_client.aclose()
+            self._async_client = None
+
+    def _run(self, call: ApiCall[T]) -> T:
+        return self.client.execute(call)
+
+    async def _arun(self, call: ApiCall[T]) -> T:
+        return await (await self.aget_client()).execute(call)
+
+    def test_connection(self) -> tuple[bool, str]:
+        """Make one cheap authenticated call (:meth:`probe`); never raises."""
+        try:
+            self.probe()
+        except Exception as exc:
+            return False, str(exc)
+        return True, f"Connection to {self.settings.describe()} works."
+
+    def probe(self) -> None:
+        """One cheap authenticated call that proves the connection works."""
+        raise NotImplementedError
+
+    # --- the seam ----------------------------------------------------------------------------
+
+    def read_job_status(self, job_name: str) -> JobStatus:
+        """One reading of the job named ``job_name``."""
+        raise NotImplementedError
+
+    async def aread_job_status(self, job_name: str) -> JobStatus:
+        """Async :meth:`read_job_status`."""
+        raise NotImplementedError
+
+    def cancel_job(self, job_name: str) -> str:
+        """Stop the job if it is still running; returns what was done, for the log."""
+        raise NotImplementedError
+
+    async def acancel_job(self, job_name: str) -> str:
+        """Async :meth:`cancel_job`."""
+        raise NotImplementedError
+
+    def job_result(self, result_name: str) -> dict[str, Any]:
+        """The finished job's outcome as a JSON-safe dict (wire format)."""
+        raise NotImplementedError
+
+    def job_url(self, job_name: str) -> str:
+        """The job's web address; built from settings only, never from a credential."""
+        raise NotImplementedError
+
+    def asset_event_extra(self, result: Mapping[str, Any], *, reused: bool) -> dict[str, Any]:
+        """What an asset event about the finished job carries (JSON-safe)."""
+        raise NotImplementedError
+
+
+async def _aget_connection(conn_id: str) -> Any:
+    aget = getattr(BaseHook, "aget_connection", None)
+    if aget is not None:
+        return await aget(conn_id)
+    from asgiref.sync import sync_to_async
+
+    return await sync_to_async(BaseHook.get_connection)(conn_id)
