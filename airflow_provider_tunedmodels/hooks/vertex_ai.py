@@ -25,26 +25,26 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import replace
-from functools import cached_property
-from typing import Any, ClassVar, TypeVar
+from typing import Any, TypeVar
 
 from airflow_provider_tunedmodels.core.calls import ApiCall
 from airflow_provider_tunedmodels.core.errors import (
     ConfigurationError,
     TunedModelsError,
 )
-from airflow_provider_tunedmodels.core.http import AsyncRestClient, RestClient
 from airflow_provider_tunedmodels.core.paging import aiter_items, iter_items
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.hooks import vertex_calls as calls
-from airflow_provider_tunedmodels.hooks._compat import BaseHook
+from airflow_provider_tunedmodels.hooks.base import TuningJobHook
 from airflow_provider_tunedmodels.hooks.vertex_connection import (
     DEFAULT_LOCATION,
     VERTEX_CONN_TYPE,
+    VERTEX_CONNECTION,
     VERTEX_UI_FIELD_BEHAVIOUR,
     vertex_host,
     vertex_settings,
 )
+from airflow_provider_tunedmodels.hooks.vertex_jobs import VertexJobsMixin
 from airflow_provider_tunedmodels.hooks.vertex_reattach import (
     FoundTuningJob,
     afind_by_run_key,
@@ -70,11 +70,13 @@ T = TypeVar("T")
 TuningJobInput = TuningJob | Mapping[str, Any]
 
 
-class VertexTuningJobsHook(VertexServingMethods, BaseHook):
+class VertexTuningJobsHook(VertexJobsMixin, VertexServingMethods, TuningJobHook):
     """Tune models with Vertex AI, or a compatible server, and use what tuning produces.
 
-    Tuning jobs are methods of this class; rebasing, operations, the Model Registry and
-    generation come from :class:`~airflow_provider_tunedmodels.hooks.vertex_serving.VertexServingMethods`.
+    Tuning jobs are methods of this class; waiting and the seam the operators, sensor
+    and trigger use come from :class:`~airflow_provider_tunedmodels.hooks.vertex_jobs.VertexJobsMixin`;
+    rebasing, operations, the Model Registry and generation from
+    :class:`~airflow_provider_tunedmodels.hooks.vertex_serving.VertexServingMethods`.
 
     :param conn_id: Airflow connection of type ``vertex_ai_tuning`` or
         ``google_cloud_platform``.
@@ -83,10 +85,10 @@ class VertexTuningJobsHook(VertexServingMethods, BaseHook):
     :param async_transport: httpx transport for the async client (tests).
     """
 
-    conn_name_attr = "conn_id"
-    default_conn_name: ClassVar[str] = "vertex_ai_tuning_default"
+    default_conn_name = "vertex_ai_tuning_default"
     conn_type = VERTEX_CONN_TYPE
     hook_name = "Vertex AI (tuning jobs)"
+    connection_defaults = VERTEX_CONNECTION
 
     def __init__(
         self,
@@ -96,62 +98,16 @@ class VertexTuningJobsHook(VertexServingMethods, BaseHook):
         transport: Any = None,
         async_transport: Any = None,
     ) -> None:
-        super().__init__()
-        self.conn_id = conn_id or self.default_conn_name
-        self._settings = settings
-        self._transport = transport
-        self._async_transport = async_transport
-        self._async_client: AsyncRestClient | None = None
+        super().__init__(
+            conn_id, settings=settings, transport=transport, async_transport=async_transport
+        )
         self._adc_project: str | None = None
 
-    # --- connection, clients, routing ----------------------------------------------------------
+    # --- connection, routing -------------------------------------------------------------------
 
     def settings_from_connection(self, connection: Any) -> ClientSettings:
         """Vertex AI settings: OAuth only, project, location and the location's host."""
         return vertex_settings(connection)
-
-    @property
-    def settings(self) -> ClientSettings:
-        """Client settings, read from the connection on first use (blocking)."""
-        if self._settings is None:
-            self._settings = self.settings_from_connection(self.get_connection(self.conn_id))
-        return self._settings
-
-    async def asettings(self) -> ClientSettings:
-        """Client settings, read from the connection without blocking the event loop."""
-        if self._settings is None:
-            connection = await _aget_connection(self.conn_id)
-            self._settings = self.settings_from_connection(connection)
-        return self._settings
-
-    @cached_property
-    def client(self) -> RestClient:
-        """The blocking REST client (one connection pool per hook)."""
-        return RestClient(self.settings, transport=self._transport)
-
-    def get_conn(self) -> RestClient:
-        """Airflow's conventional accessor; same as :attr:`client`."""
-        return self.client
-
-    async def aget_client(self) -> AsyncRestClient:
-        """The async REST client (one connection pool per hook)."""
-        if self._async_client is None:
-            settings = await self.asettings()
-            if self._async_client is None:
-                self._async_client = AsyncRestClient(settings, transport=self._async_transport)
-        return self._async_client
-
-    def close(self) -> None:
-        """Close the blocking client's connections."""
-        if "client" in self.__dict__:
-            self.client.close()
-            del self.__dict__["client"]
-
-    async def aclose(self) -> None:
-        """Close the async client's connections."""
-        if self._async_client is not None:
-            await self._async_client.aclose()
-            self._async_client = None
 
     def _run(self, call: ApiCall[T]) -> T:
         return self.client.execute(_routed(call, self.settings))
@@ -167,14 +123,6 @@ class VertexTuningJobsHook(VertexServingMethods, BaseHook):
         client = await self.aget_client()
         async for item in client.stream(_routed(call, client.settings)):
             yield item
-
-    def test_connection(self) -> tuple[bool, str]:
-        """Make one cheap authenticated call (:meth:`probe`); never raises."""
-        try:
-            self.probe()
-        except Exception as exc:
-            return False, str(exc)
-        return True, f"Connection to {self.settings.describe()} works."
 
     def probe(self) -> None:
         """List one tuning job of the connection's project and location."""
@@ -402,12 +350,3 @@ def _default_project(source: str) -> str:
             "number), or use a service-account key, which names its project"
         )
     return str(project)
-
-
-async def _aget_connection(conn_id: str) -> Any:
-    aget = getattr(BaseHook, "aget_connection", None)
-    if aget is not None:
-        return await aget(conn_id)
-    from asgiref.sync import sync_to_async
-
-    return await sync_to_async(BaseHook.get_connection)(conn_id)

@@ -35,13 +35,14 @@ from types import SimpleNamespace
 from typing import Any
 
 from airflow_provider_tunedmodels.core.errors import ConfigurationError
-from airflow_provider_tunedmodels.core.settings import ClientSettings
+from airflow_provider_tunedmodels.core.settings import ClientSettings, ConnectionDefaults
 from airflow_provider_tunedmodels.models.vertex.operation import API_VERSIONS
 
 __all__ = [
     "DEFAULT_API_VERSION",
     "DEFAULT_LOCATION",
     "GOOGLE_CLOUD_CONN_TYPE",
+    "VERTEX_CONNECTION",
     "VERTEX_CONN_FIELDS",
     "VERTEX_CONN_TYPE",
     "VERTEX_SCOPES",
@@ -61,6 +62,23 @@ DEFAULT_API_VERSION = "v1"
 #: The only OAuth scope Vertex AI accepts.
 VERTEX_SCOPES: tuple[str, ...] = ("https://www.googleapis.com/auth/cloud-platform",)
 
+
+def vertex_host(location: str) -> str:
+    """Google's address for ``location``: regional, global, or a multi-region ``rep`` host."""
+    if location == "global":
+        return "https://aiplatform.googleapis.com"
+    if location in ("us", "eu"):
+        return f"https://aiplatform.{location}.rep.googleapis.com"
+    return f"https://{location}-aiplatform.googleapis.com"
+
+
+#: How a Vertex AI connection reads where it is silent (the host follows the location).
+VERTEX_CONNECTION = ConnectionDefaults(
+    base_url=vertex_host(DEFAULT_LOCATION),
+    api_version=DEFAULT_API_VERSION,
+    scopes=VERTEX_SCOPES,
+    extra_prefix=f"extra__{VERTEX_CONN_TYPE}__",
+)
 #: How the generic connection form fields are shown for a ``vertex_ai_tuning`` connection.
 VERTEX_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
     "hidden-fields": ["schema", "port", "login", "password"],
@@ -109,15 +127,6 @@ _UNSUPPORTED = ("key_secret_name", "credential_config_file", "is_anonymous")
 _LOCATION = re.compile(r"[a-z][a-z0-9-]*")
 
 
-def vertex_host(location: str) -> str:
-    """Google's address for ``location``: regional, global, or a multi-region ``rep`` host."""
-    if location == "global":
-        return "https://aiplatform.googleapis.com"
-    if location in ("us", "eu"):
-        return f"https://aiplatform.{location}.rep.googleapis.com"
-    return f"https://{location}-aiplatform.googleapis.com"
-
-
 def vertex_settings(conn: Any) -> ClientSettings:
     """Client settings for Vertex AI from an Airflow ``Connection`` (or any look-alike)."""
     source = f"connection {getattr(conn, 'conn_id', None) or '?'!r}"
@@ -141,7 +150,6 @@ def vertex_settings(conn: Any) -> ClientSettings:
             f"{source}: api_version {api_version!r} is not one of {', '.join(API_VERSIONS)}"
         )
     extras["api_version"] = api_version
-    extras.setdefault("scopes", ",".join(VERTEX_SCOPES))
     host = (getattr(conn, "host", None) or "").strip() or vertex_host(location)
     shim = SimpleNamespace(
         conn_id=getattr(conn, "conn_id", None),
@@ -151,7 +159,7 @@ def vertex_settings(conn: Any) -> ClientSettings:
         password=None,
         extra_dejson=extras,
     )
-    settings = ClientSettings.from_connection(shim)
+    settings = ClientSettings.from_connection(shim, VERTEX_CONNECTION)
     return replace(
         settings,
         project=_project(extras, settings),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow_provider_tunedmodels.core.lro import apoll_operation, poll_operation
 from airflow_provider_tunedmodels.core.paging import aiter_items, iter_items
+from airflow_provider_tunedmodels.core.polling import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from airflow_provider_tunedmodels.hooks import vertex_calls as calls
 from airflow_provider_tunedmodels.models.generation import (
     GenerateContentRequest,
@@ -38,16 +39,11 @@ if TYPE_CHECKING:
     from airflow_provider_tunedmodels.core.calls import ApiCall
     from airflow_provider_tunedmodels.core.settings import ClientSettings
 
-__all__ = ["DEFAULT_OPERATION_TIMEOUT", "DEFAULT_POLL_INTERVAL", "VertexServingMethods"]
+__all__ = ["VertexServingMethods"]
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-
-#: Seconds between operation polls when the caller does not say.
-DEFAULT_POLL_INTERVAL = 30.0
-#: Seconds to wait for a rebase operation when the caller does not say.
-DEFAULT_OPERATION_TIMEOUT = 24 * 3600.0
 
 GenerateInput = str | GenerateContentRequest | Mapping[str, Any]
 ConfigInput = GenerationConfig | Mapping[str, Any] | None
@@ -154,7 +150,7 @@ class VertexServingMethods:
         self,
         name: str,
         *,
-        timeout: float = DEFAULT_OPERATION_TIMEOUT,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         on_poll: Callable[[TuningOperation], Any] | None = None,
     ) -> TuningOperation:
@@ -174,7 +170,7 @@ class VertexServingMethods:
         self,
         name: str,
         *,
-        timeout: float = DEFAULT_OPERATION_TIMEOUT,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         on_poll: Callable[[TuningOperation], Any] | None = None,
     ) -> TuningOperation:
