@@ -9,7 +9,7 @@ Every method has a blocking form (for tasks) and an ``a``-prefixed async form
             "baseModel": "gemini-2.5-flash",
             "supervisedTuningSpec": {"trainingDatasetUri": "gs://my-bucket/train.jsonl"},
         },
-        run_key="support_router/tune/scheduled__2025-01-01",
+        run_key="support_router/tune/2025-01-01T00:00:00+00:00/-1",  # run_key_of(context)
     )
     done = hook.wait_for_tuning_job(job.name, timeout=6 * 3600)
     answer = hook.generate_content(done.endpoint, "Route this ticket: ...")

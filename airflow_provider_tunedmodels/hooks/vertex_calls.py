@@ -92,7 +92,9 @@ def _ignore(_: Any) -> None:
 
 def _page_size(page_size: int | None) -> int | None:
     if page_size is not None and not 1 <= page_size <= MAX_INT32:
-        raise InvalidRequestError("list request", [f"pageSize: {page_size} must be at least 1"])
+        raise InvalidRequestError(
+            "list request", [f"pageSize: {page_size} is outside 1-{MAX_INT32}"]
+        )
     return page_size
 
 
