@@ -304,7 +304,7 @@ def _tuned_model_ref_problems(request: RebaseTunedModelRequest) -> list[str]:
     return []
 
 
-# --- small helpers ---------------------------------------------------------------------------
+# --- paths and names -------------------------------------------------------------------------
 
 
 def _lookup(data: Mapping[str, Any], path: str) -> Any:
