@@ -179,11 +179,3 @@ class Router:
             if found is not None:
                 return route, found.groupdict()
         return None
-
-    def route_ids(self) -> list[str]:
-        """Every method id served, in registration order (each once)."""
-        seen: dict[str, None] = {}
-        for routes in self._routes.values():
-            for route in routes:
-                seen.setdefault(route.route_id, None)
-        return list(seen)
