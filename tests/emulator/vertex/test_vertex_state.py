@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 from starlette.testclient import TestClient
@@ -55,3 +56,16 @@ def test_jobs_models_operations_and_objects_survive_a_restart(
         reread = vertex.create(job_body())["name"]  # the stored dataset is still there
         vertex.advance(7)
         assert vertex.get(reread)["state"] == "JOB_STATE_SUCCEEDED"
+
+
+def test_objects_are_stored_through_the_control_api(http: TestClient) -> None:
+    encoded = base64.b64encode(b'{"contents": []}').decode()
+    stored = http.put("/_emulator/objects", json={"uri": "gs://b/raw.jsonl", "base64": encoded})
+    assert stored.json() == {"uri": "gs://b/raw.jsonl", "size": "16"}
+    for body in (
+        {"uri": "gs://only-bucket", "text": "x"},
+        {"uri": "/tmp/x", "text": "x"},
+        {"uri": "gs://b/o"},
+    ):
+        answer = http.put("/_emulator/objects", json=body)
+        assert answer.status_code == 400, answer.text
