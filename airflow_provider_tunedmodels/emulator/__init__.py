@@ -2,10 +2,12 @@
 
 A real HTTP server (ASGI, served by uvicorn) that behaves like
 ``generativelanguage.googleapis.com`` for tuned models, base models, permissions
-and tuning operations, so that DAGs, tests and demos run offline and Google's
-own client libraries can talk to it. Tuning is simulated: no neural network is
-trained; a tuned model answers with the output of the training example whose
-input matches the prompt (or is the most similar to it).
+and tuning operations (package ``gemini``) and like ``aiplatform.googleapis.com``
+for tuning jobs, their operations, tuned models and endpoints (package
+``vertex``), so that DAGs, tests and demos run offline and Google's own client
+libraries can talk to it. Tuning is simulated: no neural network is trained; a
+tuned model answers with the output of the training example whose input matches
+the prompt (or is the most similar to it).
 
 Run it with ``tunedmodels-emulator`` (or ``python -m
 airflow_provider_tunedmodels.emulator``), or from tests with

@@ -6,7 +6,8 @@ An API package (``emulator/gemini``, ``emulator/vertex``...) has a
 in :mod:`airflow_provider_tunedmodels.emulator.apis` to register itself. A route
 is an HTTP method, a path template such as
 ``/v1/projects/{project}/locations/{location}/tuningJobs/{job}:cancel`` (each
-``{name}`` matches one path segment without ``/`` or ``:``), a method id (the
+``{name}`` matches one path segment without ``/`` or ``:``; ``{name=**}`` matches
+the rest of the path, slashes included, e.g. an object name), a method id (the
 discovery id, which fault rules select), a handler and an :class:`Access`
 policy. Routes are tried in the order they were added, so hot routes go first.
 """
@@ -36,6 +37,7 @@ __all__ = [
     "Handler",
     "Route",
     "Router",
+    "compile_template",
 ]
 
 _MISSING_CREDENTIALS = (
@@ -129,7 +131,7 @@ class Route:
     access: Access = API_KEY_OR_TOKEN
 
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_PLACEHOLDER = re.compile(r"\{(\w+)(=\*\*)?\}")
 
 
 def compile_template(template: str) -> re.Pattern[str]:
@@ -138,7 +140,8 @@ def compile_template(template: str) -> re.Pattern[str]:
     position = 0
     for placeholder in _PLACEHOLDER.finditer(template):
         parts.append(re.escape(template[position : placeholder.start()]))
-        parts.append(f"(?P<{placeholder.group(1)}>[^/:]+)")
+        segment = ".+" if placeholder.group(2) else "[^/:]+"
+        parts.append(f"(?P<{placeholder.group(1)}>{segment})")
         position = placeholder.end()
     parts.append(re.escape(template[position:]))
     return re.compile("^" + "".join(parts) + "$")
@@ -163,7 +166,8 @@ class Router:
         """Serve ``method template`` with ``handler``.
 
         :param method: the HTTP method, e.g. ``"GET"``.
-        :param template: the path, with ``{name}`` for each variable segment.
+        :param template: the path, with ``{name}`` for each variable segment
+            (``{name=**}``: the rest of the path, slashes included).
         :param route_id: the discovery method id; fault rules select routes by it.
         :param handler: an async function of a :class:`Call` answering a :class:`Reply`.
         :param write: whether the method changes state (it then needs a write scope).
@@ -179,11 +183,3 @@ class Router:
             if found is not None:
                 return route, found.groupdict()
         return None
-
-    def route_ids(self) -> list[str]:
-        """Every method id served, in registration order (each once)."""
-        seen: dict[str, None] = {}
-        for routes in self._routes.values():
-            for route in routes:
-                seen.setdefault(route.route_id, None)
-        return list(seen)

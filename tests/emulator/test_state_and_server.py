@@ -109,9 +109,15 @@ def test_command_line_options() -> None:
             "60",
             "--seed",
             "4",
+            "--concurrent-tuning-jobs",
+            "5",
+            "--fault",
+            "expiry=1,route=projects.locations.tuningJobs.create",
         ]
     )
     config = config_from_args(args)
+    assert config.concurrent_tuning_jobs == 5
+    assert config.faults[1].kind == "expiry"
     assert config.api_keys == {"a": "alice@example.com", "b": "user@example.com"}
     assert config.faults[0].kind == "503"
     assert (config.step_seconds, config.token_lifetime, config.seed) == (0.5, 60.0, 4)

@@ -147,21 +147,15 @@ class TuningJobs:
     def model_view(self, ref: ModelRef) -> ModelView:
         """The visible version ``ref`` names (newest when it names none, or ``default``)."""
         model = self.store.models.get(ref.model_id)
-        visible = self._visible_versions(model) if model else {}
-        if model is None or (model.project, model.location) != (ref.project, ref.location):
-            visible = {}
-        if ref.version in (None, "default") and visible:
-            number = max(visible)
-        elif ref.version is not None and ref.version.isdigit() and int(ref.version) in visible:
-            number = int(ref.version)
-        else:
-            raise not_found(
-                f"Model {ref.name}{'@' + ref.version if ref.version else ''} not found."
-            )
-        assert model is not None
-        version, end = visible[number]
-        job = self.store.jobs[version.job_id]
-        return ModelView(model, version, job, end, number == max(visible))
+        if model is not None and (model.project, model.location) == (ref.project, ref.location):
+            visible = self._visible_versions(model)
+            number = _version_number(ref.version, visible)
+            if number is not None:
+                version, end = visible[number]
+                job = self.store.jobs[version.job_id]
+                return ModelView(model, version, job, end, number == max(visible))
+        suffix = f"@{ref.version}" if ref.version else ""
+        raise not_found(f"Model {ref.name}{suffix} not found.")
 
     def _visible_versions(self, model: ModelRecord) -> dict[int, tuple[ModelVersion, float]]:
         out: dict[int, tuple[ModelVersion, float]] = {}
@@ -364,6 +358,17 @@ class TuningJobs:
             job.cancel_time = self.now
             self.replan(job.project)
             self.store.save()
+
+
+def _version_number(wanted: str | None, visible: dict[int, Any]) -> int | None:
+    """The version ``wanted`` names among ``visible`` (``None``/``default``: the newest)."""
+    if not visible:
+        return None
+    if wanted in (None, "default"):
+        return max(visible)
+    if wanted is not None and wanted.isdigit() and int(wanted) in visible:
+        return int(wanted)
+    return None
 
 
 def _outcome(failure: str, scripted: str | None) -> str:

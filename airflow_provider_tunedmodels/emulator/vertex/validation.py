@@ -204,16 +204,19 @@ def check_labels(labels: dict[str, str], path: str) -> list[str]:
     problems: list[str] = []
     if len(labels) > MAX_LABELS:
         problems.append(f"{path} may hold at most {MAX_LABELS} labels, got {len(labels)}.")
+    allowed = f"up to {MAX_LABEL_CHARS} lowercase letters, digits, '_' and '-'"
     for key, value in labels.items():
-        if not key or not (key[0].isalpha() and key[0].islower()):
-            problems.append(f"{path}: key {key!r} must start with a lowercase letter.")
-        for kind, text in (("key", key), ("value", value)):
-            if len(text) > MAX_LABEL_CHARS or not all(_label_char(char) for char in text):
-                problems.append(
-                    f"{path}: {kind} {text!r} may only hold up to {MAX_LABEL_CHARS} lowercase "
-                    "letters, digits, '_' and '-'."
-                )
+        if not (key and key[0].isalpha() and key[0].islower() and _label_text(key)):
+            problems.append(
+                f"{path}: key {key!r} must start with a lowercase letter and hold {allowed}."
+            )
+        if not _label_text(value):
+            problems.append(f"{path}: value {value!r} of {key!r} may only hold {allowed}.")
     return problems
+
+
+def _label_text(text: str) -> bool:
+    return len(text) <= MAX_LABEL_CHARS and all(_label_char(char) for char in text)
 
 
 def _label_char(char: str) -> bool:
