@@ -5,8 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_tunedmodels import __version__
+from airflow_provider_tunedmodels.defaults import VERTEX_LOCATION
 
-__all__ = ["CONN_FIELDS", "UI_FIELD_BEHAVIOUR", "get_provider_info"]
+__all__ = [
+    "CONN_FIELDS",
+    "UI_FIELD_BEHAVIOUR",
+    "VERTEX_CONN_FIELDS",
+    "VERTEX_UI_FIELD_BEHAVIOUR",
+    "get_provider_info",
+]
 
 #: How the generic connection form fields are shown for this connection type.
 UI_FIELD_BEHAVIOUR: dict[str, Any] = {
@@ -63,6 +70,43 @@ CONN_FIELDS: dict[str, Any] = {
     },
 }
 
+#: How the generic connection form fields are shown for a ``vertex_ai_tuning`` connection.
+VERTEX_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
+    "hidden-fields": ["schema", "port", "login", "password"],
+    "relabeling": {"host": "Base URL (optional)"},
+    "placeholders": {
+        "host": "empty for Google's host of the location; http://127.0.0.1:8089 for an emulator",
+        "extra": '{"project": "my-project", "location": "us-central1", "api_version": "v1"}',
+    },
+}
+#: Extra fields of the ``vertex_ai_tuning`` form: the OAuth ones shared with Gemini, then its own.
+VERTEX_CONN_FIELDS: dict[str, Any] = {
+    **{
+        name: CONN_FIELDS[name]
+        for name in ("key_path", "keyfile_dict", "quota_project_id", "timeout", "max_retries")
+    },
+    "api_version": {
+        "label": "API version",
+        "description": "v1, or v1beta1 for preview fields.",
+        "schema": {"type": ["string", "null"], "default": "v1"},
+    },
+    "project": {
+        "label": "Project",
+        "description": "Project id or number; empty uses the service-account key's project.",
+        "schema": {"type": ["string", "null"]},
+    },
+    "location": {
+        "label": "Location",
+        "description": "Region of the tuning jobs, or global, us, eu.",
+        "schema": {"type": ["string", "null"], "default": VERTEX_LOCATION},
+    },
+    "impersonation_chain": {
+        "label": "Impersonation chain",
+        "description": "Service account(s) to impersonate, comma-separated; the last one acts.",
+        "schema": {"type": ["string", "null"]},
+    },
+}
+
 _PACKAGE = "airflow_provider_tunedmodels"
 _INTEGRATION = "Gemini API tuned models"
 
@@ -84,7 +128,11 @@ def get_provider_info() -> dict[str, Any]:
         "hooks": [
             {
                 "integration-name": _INTEGRATION,
-                "python-modules": [f"{_PACKAGE}.hooks.base", f"{_PACKAGE}.hooks.gemini"],
+                "python-modules": [
+                    f"{_PACKAGE}.hooks.base",
+                    f"{_PACKAGE}.hooks.gemini",
+                    f"{_PACKAGE}.hooks.vertex_ai",
+                ],
             }
         ],
         "operators": [
@@ -96,6 +144,8 @@ def get_provider_info() -> dict[str, Any]:
                     f"{_PACKAGE}.operators.generate",
                     f"{_PACKAGE}.operators.evaluate",
                     f"{_PACKAGE}.operators.dataset",
+                    f"{_PACKAGE}.operators.vertex_tuning",
+                    f"{_PACKAGE}.operators.vertex_models",
                 ],
             }
         ],
@@ -105,6 +155,7 @@ def get_provider_info() -> dict[str, Any]:
                 "python-modules": [
                     f"{_PACKAGE}.sensors.tuning_job",
                     f"{_PACKAGE}.sensors.tuned_model",
+                    f"{_PACKAGE}.sensors.vertex_tuning",
                 ],
             }
         ],
@@ -132,6 +183,13 @@ def get_provider_info() -> dict[str, Any]:
                 "hook-name": "Gemini API (tuned models)",
                 "ui-field-behaviour": UI_FIELD_BEHAVIOUR,
                 "conn-fields": CONN_FIELDS,
-            }
+            },
+            {
+                "hook-class-name": f"{_PACKAGE}.hooks.vertex_ai.VertexTuningJobsHook",
+                "connection-type": "vertex_ai_tuning",
+                "hook-name": "Vertex AI (tuning jobs)",
+                "ui-field-behaviour": VERTEX_UI_FIELD_BEHAVIOUR,
+                "conn-fields": VERTEX_CONN_FIELDS,
+            },
         ],
     }

@@ -25,6 +25,7 @@ from airflow_provider_tunedmodels.core.lro import apoll_operation, poll_operatio
 from airflow_provider_tunedmodels.core.paging import aiter_items, iter_items
 from airflow_provider_tunedmodels.core.polling import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from airflow_provider_tunedmodels.core.settings import ClientSettings, ConnectionDefaults
+from airflow_provider_tunedmodels.defaults import GEMINI_CONN_ID
 from airflow_provider_tunedmodels.hooks import gemini_calls as calls
 from airflow_provider_tunedmodels.hooks.base import TuningJobHook
 from airflow_provider_tunedmodels.hooks.gemini_jobs import GeminiJobsMixin, describe_progress
@@ -82,7 +83,7 @@ class GeminiTunedModelsHook(GeminiJobsMixin, TuningJobHook):
     :param async_transport: httpx transport for the async client (tests).
     """
 
-    default_conn_name = "gemini_tuned_models_default"
+    default_conn_name = GEMINI_CONN_ID
     conn_type = "gemini_tuned_models"
     hook_name = "Gemini API (tuned models)"
     connection_defaults = GEMINI_CONNECTION

@@ -34,6 +34,7 @@ from airflow_provider_tunedmodels.core.errors import (
 )
 from airflow_provider_tunedmodels.core.paging import aiter_items, iter_items
 from airflow_provider_tunedmodels.core.settings import ClientSettings
+from airflow_provider_tunedmodels.defaults import VERTEX_CONN_ID
 from airflow_provider_tunedmodels.hooks import vertex_calls as calls
 from airflow_provider_tunedmodels.hooks.base import TuningJobHook
 from airflow_provider_tunedmodels.hooks.vertex_connection import (
@@ -85,7 +86,7 @@ class VertexTuningJobsHook(VertexJobsMixin, VertexServingMethods, TuningJobHook)
     :param async_transport: httpx transport for the async client (tests).
     """
 
-    default_conn_name = "vertex_ai_tuning_default"
+    default_conn_name = VERTEX_CONN_ID
     conn_type = VERTEX_CONN_TYPE
     hook_name = "Vertex AI (tuning jobs)"
     connection_defaults = VERTEX_CONNECTION
@@ -170,43 +171,61 @@ class VertexTuningJobsHook(VertexJobsMixin, VertexServingMethods, TuningJobHook)
     # --- tuning jobs ---------------------------------------------------------------------------
 
     def create_tuning_job(
-        self, job: TuningJobInput, *, run_key: str | None = None, location: str | None = None
+        self,
+        job: TuningJobInput,
+        *,
+        run_key: str | None = None,
+        replacing: str | None = None,
+        location: str | None = None,
     ) -> TuningJob:
         """Start a tuning job, after checking it locally; returns it as created (PENDING).
 
         :param job: a ``TuningJob`` or its JSON (camelCase or snake_case keys).
         :param run_key: names one logical run, e.g. DAG, task and run id. The job is
-            labelled with its hash, and an existing job of the same run key is returned
-            instead of starting a second one; a create whose answer was lost is looked
-            up by it, never blindly repeated. Without it, a repeated create starts (and
-            bills) another job.
+            labelled with its hash and a fingerprint of the request, and an existing job
+            of the same run key and request is returned instead of starting a second one;
+            a create whose answer was lost is looked up by it, never blindly repeated.
+            Without it, a repeated create starts (and bills) another job.
+        :param replacing: the run key's existing job that this create replaces (the caller
+            cancelled it): it is neither returned nor taken for the new job.
         :param location: where the job runs; the connection's location by default.
+        :raises RunKeyConflictError: the run key's newest job was created from a different
+            request (and is not ``replacing``).
         """
         body = _create_body(job, run_key, self.settings.api_version)
         parent = self.parent(location)
-        if run_key is not None and (found := self._find(parent, run_key, body)) is not None:
-            return reattached(found)
+        if run_key is not None:
+            found = self._find(parent, run_key, body)
+            if found is not None and found.job.name != replacing:
+                return reattached(found)
         try:
             return self._run(calls.create_tuning_job(parent, body))
         except TunedModelsError as exc:
             if run_key is None or not is_ambiguous_failure(exc):
                 raise
-            return recovered(exc, self._find(parent, run_key, body))
+            return recovered(exc, self._find(parent, run_key, body), replacing)
 
     async def acreate_tuning_job(
-        self, job: TuningJobInput, *, run_key: str | None = None, location: str | None = None
+        self,
+        job: TuningJobInput,
+        *,
+        run_key: str | None = None,
+        replacing: str | None = None,
+        location: str | None = None,
     ) -> TuningJob:
         """Async :meth:`create_tuning_job`."""
         body = _create_body(job, run_key, (await self.asettings()).api_version)
         parent = await self.aparent(location)
-        if run_key is not None and (found := await self._afind(parent, run_key, body)) is not None:
-            return reattached(found)
+        if run_key is not None:
+            found = await self._afind(parent, run_key, body)
+            if found is not None and found.job.name != replacing:
+                return reattached(found)
         try:
             return await self._arun(calls.create_tuning_job(parent, body))
         except TunedModelsError as exc:
             if run_key is None or not is_ambiguous_failure(exc):
                 raise
-            return recovered(exc, await self._afind(parent, run_key, body))
+            return recovered(exc, await self._afind(parent, run_key, body), replacing)
 
     def find_tuning_job(
         self, run_key: str, job: TuningJobInput | None = None, *, location: str | None = None

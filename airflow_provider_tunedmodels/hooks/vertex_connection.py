@@ -36,6 +36,11 @@ from typing import Any
 
 from airflow_provider_tunedmodels.core.errors import ConfigurationError
 from airflow_provider_tunedmodels.core.settings import ClientSettings, ConnectionDefaults
+from airflow_provider_tunedmodels.defaults import VERTEX_LOCATION
+from airflow_provider_tunedmodels.get_provider_info import (
+    VERTEX_CONN_FIELDS,
+    VERTEX_UI_FIELD_BEHAVIOUR,
+)
 from airflow_provider_tunedmodels.models.vertex.operation import API_VERSIONS
 
 __all__ = [
@@ -56,7 +61,7 @@ VERTEX_CONN_TYPE = "vertex_ai_tuning"
 #: The Google provider's connection type, accepted as it is.
 GOOGLE_CLOUD_CONN_TYPE = "google_cloud_platform"
 #: Where tuning jobs run when the connection names no location.
-DEFAULT_LOCATION = "us-central1"
+DEFAULT_LOCATION = VERTEX_LOCATION
 #: The stable API; ``v1beta1`` adds distillation, reinforcement and open-model tuning.
 DEFAULT_API_VERSION = "v1"
 #: The only OAuth scope Vertex AI accepts.
@@ -79,34 +84,6 @@ VERTEX_CONNECTION = ConnectionDefaults(
     scopes=VERTEX_SCOPES,
     extra_prefix=f"extra__{VERTEX_CONN_TYPE}__",
 )
-#: How the generic connection form fields are shown for a ``vertex_ai_tuning`` connection.
-VERTEX_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden-fields": ["schema", "port", "login", "password"],
-    "relabeling": {"host": "Base URL (optional)"},
-    "placeholders": {
-        "host": "empty for Google's host of the location; http://127.0.0.1:8089 for an emulator",
-        "extra": '{"project": "my-project", "location": "us-central1", "api_version": "v1"}',
-    },
-}
-#: The Vertex-specific extra fields of the connection form (the credential fields are shared).
-VERTEX_CONN_FIELDS: dict[str, Any] = {
-    "project": {
-        "label": "Project",
-        "description": "Project id or number; empty uses the service-account key's project.",
-        "schema": {"type": ["string", "null"]},
-    },
-    "location": {
-        "label": "Location",
-        "description": "Region of the tuning jobs, or global, us, eu.",
-        "schema": {"type": ["string", "null"], "default": DEFAULT_LOCATION},
-    },
-    "impersonation_chain": {
-        "label": "Impersonation chain",
-        "description": "Service account(s) to impersonate, comma-separated; the last one acts.",
-        "schema": {"type": ["string", "null"]},
-    },
-}
-
 _PREFIXES = ("", f"extra__{VERTEX_CONN_TYPE}__", f"extra__{GOOGLE_CLOUD_CONN_TYPE}__")
 _EXTRAS = (
     "project",

@@ -174,22 +174,43 @@ async def afind_by_run_key(
     return newest_match(jobs, run_key, body)
 
 
-def reattached(found: FoundTuningJob) -> TuningJob:
-    """The job found before creating; says in the log that no second job is started."""
-    if found.fingerprint_matches is False:
-        log.warning(
-            "Re-attaching to %s: it was created for this run key from a different request "
-            "(its %s label differs) and is not re-created. Use another run key to start anew.",
-            found.job.name,
-            FINGERPRINT_LABEL,
+class RunKeyConflictError(TunedModelsError):
+    """The run key already has a job, created from a different request.
+
+    Adopting it would use a model tuned from other data or settings; starting another
+    would bill a second job for the same run. The caller decides: pass
+    ``replacing=<that job>`` to start anew (after cancelling it), or use another run key.
+    """
+
+    def __init__(self, job_name: str) -> None:
+        super().__init__(
+            f"{job_name} was created for this run key from a different request (its "
+            f"{FINGERPRINT_LABEL} label differs), so it is not adopted and no second job is "
+            "started. Cancel it and create with replacing=<its name>, or use another run key."
         )
-    else:
-        log.info("Re-attaching to %s, created earlier for this run key.", found.job.name)
+        self.job_name = job_name
+
+
+def reattached(found: FoundTuningJob) -> TuningJob:
+    """The job found before creating; says in the log that no second job is started.
+
+    :raises RunKeyConflictError: the job was created from a different request.
+    """
+    if found.fingerprint_matches is False:
+        raise RunKeyConflictError(str(found.job.name))
+    log.info("Re-attaching to %s, created earlier for this run key.", found.job.name)
     return found.job
 
 
-def recovered(exc: TunedModelsError, found: FoundTuningJob | None) -> TuningJob:
-    """After a create that may or may not have started a job: that job, or ``exc`` raised."""
+def recovered(
+    exc: TunedModelsError, found: FoundTuningJob | None, replacing: str | None = None
+) -> TuningJob:
+    """After a create that may or may not have started a job: that job, or ``exc`` raised.
+
+    The job being replaced (``replacing``) is not the one the lost create started.
+    """
+    if found is not None and found.job.name == replacing:
+        found = None
     if found is None:
         log.warning(
             "The create failed (%s) and no job carries its run key, so none was started as "

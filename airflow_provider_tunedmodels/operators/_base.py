@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.sdk import BaseOperator
 
+from airflow_provider_tunedmodels.defaults import GEMINI_CONN_ID
+
 if TYPE_CHECKING:
     from airflow_provider_tunedmodels.hooks.base import TuningJobHook
     from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
@@ -19,7 +21,7 @@ if TYPE_CHECKING:
 __all__ = ["DEFAULT_CONN_ID", "GeminiBaseOperator", "TuningBaseOperator"]
 
 #: Default Airflow connection id of the Gemini backend (connection type ``gemini_tuned_models``).
-DEFAULT_CONN_ID = "gemini_tuned_models_default"
+DEFAULT_CONN_ID = GEMINI_CONN_ID
 
 
 class TuningBaseOperator(BaseOperator):

@@ -16,6 +16,7 @@ from airflow_provider_tunedmodels.core.polling import (
     DEFAULT_POLL_INTERVAL,
     MAX_CONSECUTIVE_POLL_FAILURES,
 )
+from airflow_provider_tunedmodels.defaults import GEMINI_CONN_ID
 from airflow_provider_tunedmodels.triggers.tuning_job import (
     GEMINI_HOOK_CLASS_PATH,
     TuningJobTrigger,
@@ -40,7 +41,7 @@ class TunedModelTrigger(TuningJobTrigger):
         *,
         tuned_model_name: str | None = None,
         operation_name: str | None = None,
-        gemini_conn_id: str = "gemini_tuned_models_default",
+        gemini_conn_id: str = GEMINI_CONN_ID,
         job_name: str | None = None,
         conn_id: str | None = None,
         hook_class_path: str = GEMINI_HOOK_CLASS_PATH,

@@ -15,6 +15,7 @@ from airflow_provider_tunedmodels.hooks.vertex_ai import VertexTuningJobsHook
 from airflow_provider_tunedmodels.hooks.vertex_reattach import (
     FINGERPRINT_LABEL,
     RUN_KEY_LABEL,
+    RunKeyConflictError,
     label_request,
     run_key_filter,
 )
@@ -86,10 +87,27 @@ def test_an_existing_job_of_the_run_key_is_returned_instead_of_creating(
     found = hook.find_tuning_job(RUN_KEY, {**NEW_JOB, "description": "changed"})
     assert found is not None
     assert found.fingerprint_matches is False
-    with caplog.at_level("WARNING"):
+    with pytest.raises(RunKeyConflictError, match="from a different request"):
         hook.create_tuning_job({**NEW_JOB, "description": "changed"}, run_key=RUN_KEY)
-    assert "from a different request" in caplog.text
     assert create.call_count == 0
+
+
+@respx.mock
+def test_replacing_the_run_keys_job_creates_a_new_one(hook: VertexTuningJobsHook) -> None:
+    mock_token_endpoint()
+    respx.get(JOBS_URL).mock(
+        return_value=httpx.Response(
+            200, json={"tuningJobs": [existing_job("1", "2025-01-01T00:00:00Z")]}
+        )
+    )
+    create = respx.post(JOBS_URL).mock(
+        return_value=httpx.Response(200, json=existing_job("9", "2025-01-03T00:00:00Z"))
+    )
+    old = hook.find_tuning_job(RUN_KEY)
+    assert old is not None
+    changed = {**NEW_JOB, "description": "changed"}
+    created = hook.create_tuning_job(changed, run_key=RUN_KEY, replacing=str(old.job.name))
+    assert (created.job_id, create.call_count) == ("9", 1)
 
 
 @respx.mock
