@@ -53,6 +53,7 @@ __all__ = [
     "ExampleSource",
     "FileFormat",
     "UnreadableRecord",
+    "as_record_iterable",
     "decode_jsonl_line",
     "detect_format",
     "example_from_record",
@@ -128,7 +129,7 @@ def iter_records(
         SourceFormatError: the format is unknown, or a CSV header has no output column.
     """
     if not is_file_source(source):
-        yield from enumerate(_as_record_iterable(source), start=1)
+        yield from enumerate(as_record_iterable(source), start=1)
         return
     location = resolve_location(source)
     chosen = file_format or detect_format(location)
@@ -140,7 +141,8 @@ def iter_records(
         raise SourceFormatError(f"unknown file_format {chosen!r}; use 'jsonl' or 'csv'")
 
 
-def _as_record_iterable(source: object) -> Iterable[object]:
+def as_record_iterable(source: object) -> Iterable[object]:
+    """Return ``source`` as an iterable of records, or raise a :class:`TypeError`."""
     # A mapping or a byte string is iterable, but iterating it never yields records.
     if isinstance(source, (Mapping, bytes, bytearray)) or not isinstance(source, Iterable):
         raise TypeError(
