@@ -30,6 +30,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal, TypeGuard, cast
 
+from airflow_provider_tunedmodels.data.canonical import format_example_line
 from airflow_provider_tunedmodels.data.errors import InvalidRecordError, SourceFormatError
 from airflow_provider_tunedmodels.data.storage import (
     AtomicTextWriter,
@@ -52,11 +53,14 @@ __all__ = [
     "ExampleSource",
     "FileFormat",
     "UnreadableRecord",
+    "as_record_iterable",
+    "decode_jsonl_line",
     "detect_format",
     "example_from_record",
     "format_jsonl_line",
     "is_file_source",
     "iter_examples",
+    "iter_raw_jsonl_lines",
     "iter_records",
     "write_jsonl",
 ]
@@ -73,8 +77,6 @@ ExampleSource = Location | Iterable[object]
 
 _SUFFIX_FORMATS: dict[str, FileFormat] = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv"}
 _UTF8_BOM = b"\xef\xbb\xbf"
-# Built once: json.dumps with non-default options builds a new encoder on every call.
-_JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +129,7 @@ def iter_records(
         SourceFormatError: the format is unknown, or a CSV header has no output column.
     """
     if not is_file_source(source):
-        yield from enumerate(_as_record_iterable(source), start=1)
+        yield from enumerate(as_record_iterable(source), start=1)
         return
     location = resolve_location(source)
     chosen = file_format or detect_format(location)
@@ -139,7 +141,8 @@ def iter_records(
         raise SourceFormatError(f"unknown file_format {chosen!r}; use 'jsonl' or 'csv'")
 
 
-def _as_record_iterable(source: object) -> Iterable[object]:
+def as_record_iterable(source: object) -> Iterable[object]:
+    """Return ``source`` as an iterable of records, or raise a :class:`TypeError`."""
     # A mapping or a byte string is iterable, but iterating it never yields records.
     if isinstance(source, (Mapping, bytes, bytearray)) or not isinstance(source, Iterable):
         raise TypeError(
@@ -150,17 +153,26 @@ def _as_record_iterable(source: object) -> Iterable[object]:
 
 
 def _iter_jsonl(location: Path | ObjectStoragePath) -> Iterator[tuple[int, object]]:
-    # Lines are decoded one by one so that bad UTF-8 spoils only its own line.
+    for line_number, raw_line in iter_raw_jsonl_lines(location):
+        yield line_number, decode_jsonl_line(raw_line)
+
+
+def iter_raw_jsonl_lines(location: Path | ObjectStoragePath) -> Iterator[tuple[int, bytes]]:
+    """Yield ``(line_number, raw_line)`` for every non-blank line of a JSONL file.
+
+    Lines are bytes, line ending included, byte-order mark removed, and are decoded
+    one by one (see :func:`decode_jsonl_line`) so that bad UTF-8 spoils only its line.
+    """
     with open_binary(location) as lines:
         for line_number, raw_line in enumerate(lines, start=1):
             if line_number == 1:
                 raw_line = raw_line.removeprefix(_UTF8_BOM)
-            if not raw_line.strip():
-                continue
-            yield line_number, _parse_json_line(raw_line)
+            if raw_line and not raw_line.isspace():  # as strip() would, without a copy
+                yield line_number, raw_line
 
 
-def _parse_json_line(raw_line: bytes) -> object:
+def decode_jsonl_line(raw_line: bytes) -> object:
+    """Decode one raw JSONL line, or return an :class:`UnreadableRecord` saying why not."""
     try:
         text = raw_line.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -220,15 +232,14 @@ def example_from_record(record: object) -> Example:
     Raises:
         InvalidRecordError: the record has no output, an ambiguous key, or a non-string value.
     """
+    if type(record) is dict:  # the usual case, tested first: the Mapping check is slower
+        return _example_from_mapping(record)
     if isinstance(record, Example):
         return record
     if isinstance(record, UnreadableRecord):
         raise InvalidRecordError(record.reason)
     if isinstance(record, Mapping):
-        return Example(
-            text_input=_pick_text(record, INPUT_KEYS, "input", required=False),
-            output=_pick_text(record, OUTPUT_KEYS, "output", required=True),
-        )
+        return _example_from_mapping(record)
     if isinstance(record, Sequence) and not isinstance(record, (str, bytes)):
         if len(record) != 2:
             raise InvalidRecordError(
@@ -240,6 +251,19 @@ def example_from_record(record: object) -> Example:
         )
     raise InvalidRecordError(
         f"expected an object with input and output, got {type(record).__name__}"
+    )
+
+
+def _example_from_mapping(record: Mapping[object, object]) -> Example:
+    if len(record) == 2 and "text_input" in record and "output" in record:
+        # The spelling this package writes, with no room for a clashing one.
+        return Example(
+            text_input=_as_text(record["text_input"], "input", required=False),
+            output=_as_text(record["output"], "output", required=True),
+        )
+    return Example(
+        text_input=_pick_text(record, INPUT_KEYS, "input", required=False),
+        output=_pick_text(record, OUTPUT_KEYS, "output", required=True),
     )
 
 
@@ -288,7 +312,7 @@ def iter_examples(
 
 def format_jsonl_line(example: Example) -> str:
     """Return ``example`` as one JSONL line, newline included (non-ASCII kept as is)."""
-    return _JSON_ENCODER.encode(example.to_record()) + "\n"
+    return format_example_line(example.text_input, example.output)
 
 
 def write_jsonl(examples: Iterable[Example], destination: Location) -> int:

@@ -16,7 +16,14 @@ import hashlib
 
 from airflow_provider_tunedmodels.data.examples import Example
 
-__all__ = ["EvalSelector", "example_fingerprint", "normalize_whitespace"]
+__all__ = [
+    "EvalSelector",
+    "example_fingerprint",
+    "is_single_spaced",
+    "normalize_whitespace",
+    "normalized_fingerprint",
+    "text_fingerprint",
+]
 
 #: Size of a fingerprint: 128 bits, so accidental collisions are negligible.
 FINGERPRINT_BYTES = 16
@@ -30,11 +37,31 @@ def normalize_whitespace(text: str) -> str:
 
 def example_fingerprint(example: Example) -> bytes:
     """Return a 16-byte BLAKE2b digest of the whitespace-normalised example."""
-    text_input = normalize_whitespace(example.text_input).encode("utf-8")
-    output = normalize_whitespace(example.output).encode("utf-8")
+    return text_fingerprint(example.text_input, example.output)
+
+
+def text_fingerprint(text_input: str, output: str) -> bytes:
+    """Return :func:`example_fingerprint` of the example with these texts."""
+    return normalized_fingerprint(
+        normalize_whitespace(text_input).encode("utf-8"),
+        normalize_whitespace(output).encode("utf-8"),
+    )
+
+
+def normalized_fingerprint(normal_input: bytes, normal_output: bytes) -> bytes:
+    """Return the fingerprint of two texts already normalised and encoded as UTF-8."""
     # The length prefix keeps ("ab", "c") and ("a", "bc") apart.
-    payload = b"%d:" % len(text_input) + text_input + output
+    payload = b"%d:" % len(normal_input) + normal_input + normal_output
     return hashlib.blake2b(payload, digest_size=FINGERPRINT_BYTES).digest()
+
+
+def is_single_spaced(text: bytes) -> bool:
+    """Whether ASCII ``text`` without control characters is already normalised.
+
+    Such text holds no whitespace but spaces, so it is normalised unless a space
+    leads, trails or follows another; telling so is cheaper than splitting it.
+    """
+    return b"  " not in text and not text.startswith(b" ") and not text.endswith(b" ")
 
 
 class EvalSelector:
@@ -49,10 +76,18 @@ class EvalSelector:
         """Validate ``eval_fraction`` (``0 <= eval_fraction < 1``) and derive the key."""
         if not 0.0 <= eval_fraction < 1.0:
             raise ValueError(f"eval_fraction must be at least 0 and below 1, got {eval_fraction}")
-        self._threshold = int(eval_fraction * 2 ** (8 * _SPLIT_HASH_BYTES))
-        self._key = hashlib.blake2b(seed.encode("utf-8"), digest_size=32).digest() if seed else b""
+        threshold = int(eval_fraction * 2 ** (8 * _SPLIT_HASH_BYTES))
+        # Equal-length big-endian byte strings compare in the order of their numbers.
+        self._threshold = threshold.to_bytes(_SPLIT_HASH_BYTES, "big")
+        self._never = threshold == 0
+        key = hashlib.blake2b(seed.encode("utf-8"), digest_size=32).digest() if seed else b""
+        # Keyed once; copying the keyed state is cheaper than keying it for every example.
+        self._keyed_hash = hashlib.blake2b(digest_size=_SPLIT_HASH_BYTES, key=key)
 
     def is_eval(self, fingerprint: bytes) -> bool:
         """Return whether the example with ``fingerprint`` goes to the evaluation split."""
-        digest = hashlib.blake2b(fingerprint, digest_size=_SPLIT_HASH_BYTES, key=self._key)
-        return int.from_bytes(digest.digest(), "big") < self._threshold
+        if self._never:
+            return False
+        digest = self._keyed_hash.copy()
+        digest.update(fingerprint)
+        return digest.digest() < self._threshold

@@ -6,7 +6,8 @@ and writes a training and an evaluation JSONL file. Memory does not grow with th
 size of the input:
 
 * records are read and written one at a time;
-* duplicate detection keeps fingerprints in an on-disk :class:`SeenStore`;
+* duplicate detection keeps a bounded number of fingerprints in memory and the
+  rest on disk (see :class:`SeenStore`);
 * only the first ``max_reported_errors`` error messages are kept.
 
 Both output files are written under temporary names and moved into place only when
@@ -19,16 +20,10 @@ import contextlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_tunedmodels.data.checked_rows import ValidRow, iter_checked_rows
 from airflow_provider_tunedmodels.data.errors import DatasetError, DatasetValidationError
-from airflow_provider_tunedmodels.data.examples import (
-    Example,
-    ExampleSource,
-    FileFormat,
-    format_jsonl_line,
-    is_file_source,
-    iter_records,
-)
-from airflow_provider_tunedmodels.data.fingerprint import EvalSelector, example_fingerprint
+from airflow_provider_tunedmodels.data.examples import ExampleSource, FileFormat, is_file_source
+from airflow_provider_tunedmodels.data.fingerprint import EvalSelector
 from airflow_provider_tunedmodels.data.seen_store import SeenStore
 from airflow_provider_tunedmodels.data.storage import (
     AtomicTextWriter,
@@ -36,7 +31,7 @@ from airflow_provider_tunedmodels.data.storage import (
     describe_location,
     resolve_location,
 )
-from airflow_provider_tunedmodels.data.validation import RowError, check_record
+from airflow_provider_tunedmodels.data.validation import RowError
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -184,14 +179,13 @@ def prepare_tuning_dataset(
         evaluation = (
             stack.enter_context(AtomicTextWriter(eval_target)) if eval_target is not None else None
         )
-        for position, record in iter_records(source, file_format=file_format):
+        for row in iter_checked_rows(source, file_format=file_format, unit=unit):
             tally.rows_read += 1
-            result = check_record(position, record, unit=unit)
-            if isinstance(result, RowError):
-                tally.record_invalid(result)
+            if isinstance(row, RowError):
+                tally.record_invalid(row)
             elif drop_invalid or not tally.invalid:
                 # Once a strict run has failed, the rest is only scanned for errors.
-                _route(result, seen, selector, train, evaluation, tally)
+                _route(row, seen, selector, train, evaluation, tally)
         _raise_if_unusable(tally, source_name or IN_MEMORY_SOURCE, drop_invalid=drop_invalid)
         train.commit()
         if evaluation is not None:
@@ -229,7 +223,7 @@ def _resolve_targets(
 
 
 def _route(
-    example: Example,
+    row: ValidRow,
     seen: SeenStore | None,
     selector: EvalSelector,
     train: AtomicTextWriter,
@@ -237,15 +231,15 @@ def _route(
     tally: _Tally,
 ) -> None:
     """Write one valid example to its split, unless it is a duplicate."""
-    fingerprint = example_fingerprint(example)
+    fingerprint, line = row
     if seen is not None and not seen.add(fingerprint):
         tally.duplicates_removed += 1
         return
     if evaluation is not None and selector.is_eval(fingerprint):
-        evaluation.write(format_jsonl_line(example))
+        evaluation.write_bytes(line)
         tally.eval_count += 1
     else:
-        train.write(format_jsonl_line(example))
+        train.write_bytes(line)
         tally.train_count += 1
 
 

@@ -1,16 +1,31 @@
-"""A set of fingerprints kept on disk, so duplicate detection uses constant memory.
+"""A set of fingerprints that keeps a fixed amount of memory, however many it holds.
 
-The set lives in a SQLite database in a private temporary directory that is deleted
-on close. SQLite keeps at most ``cache_kib`` of pages in memory and leaves the rest
-to the file (and the operating system's page cache, which is not process memory),
-so the process's memory stays flat however many examples are seen. Nothing is ever
-committed or synced: the database is scratch space.
+Duplicate detection asks, for every row, "was this fingerprint seen before?". Most
+answers are "no", and a disk lookup per row (or a database insert per row) would
+cost more than everything else preparation does. So the store answers from memory
+whenever it can:
+
+* the most recent fingerprints, up to ``memory_limit`` of them, are kept in a set;
+* when the set is full, it is written out, sorted, as a *run* file in a private
+  temporary directory (deleted on close), and emptied. A run keeps in memory only
+  the first fingerprint of each 4 KiB block, to find the one block to read;
+* a Bloom filter of fixed size (:data:`FILTER_BITS` bits, 4 MiB) remembers every
+  fingerprint written to a run. A fingerprint it has not seen is certainly new, so
+  only duplicates and rare false alarms read the disk: one block per run;
+* when :data:`MERGE_FANIN` runs of the same size class exist, they are merged into
+  one, so the number of runs grows only with the logarithm of the input.
+
+Memory is the set, the filter and a few bytes per 4 KiB of runs on disk. The filter
+is created at the first spill, so small inputs never allocate it.
 """
 
 from __future__ import annotations
 
-import sqlite3
+import bisect
+import heapq
+import os
 import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -19,40 +34,56 @@ if TYPE_CHECKING:
 
     from typing_extensions import Self
 
-__all__ = ["SeenStore"]
+__all__ = ["DEFAULT_MEMORY_LIMIT", "FILTER_BITS", "MERGE_FANIN", "SeenStore"]
 
-#: Default page-cache budget of the SQLite connection.
-DEFAULT_CACHE_KIB = 4096
+#: How many fingerprints are kept in memory before they are written to a run.
+DEFAULT_MEMORY_LIMIT = 65_536
+#: Size of the Bloom filter: 2**25 bits (4 MiB). With two probes per fingerprint,
+#: about 0.4% of new fingerprints are false alarms after a million, 20% after ten million.
+FILTER_BITS = 1 << 25
+#: How many runs of one size class are merged together.
+MERGE_FANIN = 16
+#: Fingerprints per block of a run: the unit read from disk by a lookup.
+BLOCK_RECORDS = 256
+_FILTER_MASK = FILTER_BITS - 1
+_SECOND_PROBE_SHIFT = FILTER_BITS.bit_length() - 1
 
 
 class SeenStore:
-    """Remember byte strings (fingerprints) and tell whether one was seen before.
+    """Remember fingerprints (byte strings of one length) and tell whether one was seen.
 
     Use it as a context manager::
 
         with SeenStore() as seen:
             if seen.add(fingerprint):
                 ...  # first time
+
+    Fingerprints should be uniformly random bytes (hash digests): their first 8
+    bytes place them in the Bloom filter.
     """
 
-    def __init__(self, *, cache_kib: int = DEFAULT_CACHE_KIB) -> None:
-        """Configure the in-memory page budget; the database is created on ``with``."""
-        self._cache_kib = cache_kib
+    def __init__(self, *, memory_limit: int | None = None) -> None:
+        """Set how many fingerprints stay in memory; the directory is created on ``with``.
+
+        :param memory_limit: how many fingerprints are kept in memory before they are
+            written to disk; :data:`DEFAULT_MEMORY_LIMIT` when omitted.
+        """
+        if memory_limit is None:
+            memory_limit = DEFAULT_MEMORY_LIMIT
+        if memory_limit < 1:
+            raise ValueError(f"memory_limit must be at least 1, got {memory_limit}")
+        self._memory_limit = memory_limit
         self._directory: tempfile.TemporaryDirectory[str] | None = None
-        self._connection: sqlite3.Connection | None = None
+        self._recent: set[bytes] | None = None
+        self._width: int | None = None
+        self._filter = bytearray()
+        self._runs: list[_Run] = []
+        self._runs_written = 0
 
     def __enter__(self) -> Self:
-        """Create the scratch database."""
+        """Create the scratch directory."""
         self._directory = tempfile.TemporaryDirectory(prefix="tunedmodels-seen-")
-        path = Path(self._directory.name) / "seen.sqlite3"
-        connection = sqlite3.connect(path, isolation_level=None)
-        connection.execute("PRAGMA journal_mode = OFF")
-        connection.execute("PRAGMA synchronous = OFF")
-        connection.execute(f"PRAGMA cache_size = -{int(self._cache_kib)}")
-        connection.execute("CREATE TABLE seen (fingerprint BLOB PRIMARY KEY) WITHOUT ROWID")
-        # One long transaction: nothing needs to be durable.
-        connection.execute("BEGIN")
-        self._connection = connection
+        self._recent = set()
         return self
 
     def __exit__(
@@ -61,19 +92,143 @@ class SeenStore:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        """Drop the database and its directory."""
-        if self._connection is not None:
-            self._connection.close()
-            self._connection = None
+        """Delete the runs and their directory, and free the memory."""
+        for run in self._runs:
+            run.close()
+        self._runs = []
+        self._recent = None
+        self._filter = bytearray()
         if self._directory is not None:
             self._directory.cleanup()
             self._directory = None
 
     def add(self, fingerprint: bytes) -> bool:
         """Record ``fingerprint``; return ``True`` if it was new, ``False`` if seen before."""
-        if self._connection is None:
+        recent = self._recent
+        if recent is None:
             raise RuntimeError("SeenStore must be used as a context manager")
-        cursor = self._connection.execute(
-            "INSERT OR IGNORE INTO seen (fingerprint) VALUES (?)", (fingerprint,)
+        if fingerprint in recent:
+            return False
+        if self._runs and self._may_have_written(fingerprint) and self._in_runs(fingerprint):
+            return False
+        if len(fingerprint) != self._width:
+            self._check_width(fingerprint)
+        recent.add(fingerprint)
+        if len(recent) >= self._memory_limit:
+            self._spill(recent)
+        return True
+
+    def _check_width(self, fingerprint: bytes) -> None:
+        if self._width is None:
+            self._width = len(fingerprint)
+            return
+        raise ValueError(
+            f"every fingerprint must be {self._width} bytes long, got {len(fingerprint)}"
         )
-        return cursor.rowcount == 1
+
+    def _may_have_written(self, fingerprint: bytes) -> bool:
+        """Ask the Bloom filter; ``False`` means certainly not in any run."""
+        probes = int.from_bytes(fingerprint[:8], "little")
+        first = probes & _FILTER_MASK
+        second = (probes >> _SECOND_PROBE_SHIFT) & _FILTER_MASK
+        bits = self._filter
+        return bool(
+            bits[first >> 3] & (1 << (first & 7)) and bits[second >> 3] & (1 << (second & 7))
+        )
+
+    def _in_runs(self, fingerprint: bytes) -> bool:
+        return any(run.contains(fingerprint) for run in self._runs)
+
+    def _spill(self, recent: set[bytes]) -> None:
+        """Write the in-memory fingerprints to a new run and empty the set."""
+        if not self._filter:
+            self._filter = bytearray(FILTER_BITS // 8)
+        records = sorted(recent)
+        self._remember_in_filter(records)
+        self._runs.append(self._write_run(records, size_class=0))
+        recent.clear()
+        self._merge_full_classes()
+
+    def _remember_in_filter(self, records: Iterable[bytes]) -> None:
+        bits = self._filter
+        for fingerprint in records:
+            probes = int.from_bytes(fingerprint[:8], "little")
+            first = probes & _FILTER_MASK
+            second = (probes >> _SECOND_PROBE_SHIFT) & _FILTER_MASK
+            bits[first >> 3] |= 1 << (first & 7)
+            bits[second >> 3] |= 1 << (second & 7)
+
+    def _merge_full_classes(self) -> None:
+        """Merge the runs of every size class that has reached :data:`MERGE_FANIN` runs."""
+        size_class = 0
+        while True:
+            group = [run for run in self._runs if run.size_class == size_class]
+            if len(group) < MERGE_FANIN:
+                return
+            merged = self._write_run(
+                heapq.merge(*(run.records() for run in group)), size_class=size_class + 1
+            )
+            for run in group:
+                run.close()
+            self._runs = [run for run in self._runs if run.size_class != size_class]
+            self._runs.append(merged)
+            size_class += 1
+
+    def _write_run(self, records: Iterable[bytes], *, size_class: int) -> _Run:
+        if self._directory is None or self._width is None:
+            raise RuntimeError("SeenStore must be used as a context manager")
+        self._runs_written += 1
+        path = Path(self._directory.name) / f"run-{self._runs_written}.bin"
+        return _Run.write(path, records, width=self._width, size_class=size_class)
+
+
+class _Run:
+    """A file of sorted, fixed-width fingerprints, with a sparse index in memory."""
+
+    def __init__(self, path: Path, index: list[bytes], width: int, size_class: int) -> None:
+        self.path = path
+        self.size_class = size_class
+        self._index = index
+        self._width = width
+        self._block_bytes = width * BLOCK_RECORDS
+        self._descriptor = os.open(path, os.O_RDONLY)
+
+    @classmethod
+    def write(cls, path: Path, records: Iterable[bytes], *, width: int, size_class: int) -> _Run:
+        """Write ``records`` (sorted, unique) to ``path``; keep every block's first one."""
+        index: list[bytes] = []
+        block: list[bytes] = []
+        with path.open("xb") as file:
+            for record in records:
+                if not block:
+                    index.append(record)
+                block.append(record)
+                if len(block) == BLOCK_RECORDS:
+                    file.write(b"".join(block))
+                    block.clear()
+            file.write(b"".join(block))
+        return cls(path, index, width, size_class)
+
+    def contains(self, fingerprint: bytes) -> bool:
+        """Read the one block that could hold ``fingerprint`` and look for it there."""
+        block = bisect.bisect_right(self._index, fingerprint) - 1
+        if block < 0:
+            return False
+        data = os.pread(self._descriptor, self._block_bytes, block * self._block_bytes)
+        position = data.find(fingerprint)
+        while position > 0 and position % self._width:  # a match across two records
+            position = data.find(fingerprint, position + 1)
+        return position >= 0
+
+    def records(self) -> Iterator[bytes]:
+        """Yield the fingerprints in order, reading a block at a time."""
+        width = self._width
+        offset = 0
+        while data := os.pread(self._descriptor, self._block_bytes, offset):
+            offset += len(data)
+            yield from (data[start : start + width] for start in range(0, len(data), width))
+
+    def close(self) -> None:
+        """Close and delete the file."""
+        os.close(self._descriptor)
+        self.path.unlink()

@@ -100,6 +100,9 @@ def open_text(location: Path | ObjectStoragePath, *, newline: str | None = None)
 class AtomicTextWriter:
     """Write a text file under a temporary name and move it into place on :meth:`commit`.
 
+    Text is written as UTF-8 with ``"\n"`` line endings left as they are; bytes
+    already encoded that way can be written directly with :meth:`write_bytes`.
+
     The temporary file sits next to the target (same directory or bucket prefix)
     and is named ``.<target name>.<random>.tmp``. Until :meth:`commit` is called
     the target is untouched; leaving the ``with`` block without committing (for
@@ -114,7 +117,7 @@ class AtomicTextWriter:
         """Prepare to write ``target``; nothing is created before ``with``."""
         self.target = target
         self._temporary = target.with_name(f".{target.name}.{secrets.token_hex(6)}.tmp")
-        self._file: TextIO | None = None
+        self._file: BinaryIO | None = None
         self._committed = False
 
     def __enter__(self) -> Self:
@@ -139,9 +142,13 @@ class AtomicTextWriter:
 
     def write(self, text: str) -> None:
         """Append ``text`` to the temporary file."""
+        self.write_bytes(text.encode(WRITE_ENCODING))
+
+    def write_bytes(self, data: bytes) -> None:
+        """Append ``data``, text already encoded as UTF-8, to the temporary file."""
         if self._file is None:
             raise RuntimeError("AtomicTextWriter must be used as a context manager")
-        self._file.write(text)
+        self._file.write(data)
 
     def commit(self) -> None:
         """Close the temporary file and move it over the target."""
@@ -166,15 +173,12 @@ class AtomicTextWriter:
         with contextlib.suppress(FileNotFoundError):
             self._temporary.fs.rm(self._temporary.path)
 
-    def _open_temporary(self) -> TextIO:
+    def _open_temporary(self) -> BinaryIO:
         if isinstance(self._temporary, Path):
             self._temporary.parent.mkdir(parents=True, exist_ok=True)
             # "x" refuses to reuse an existing name; the file gets the usual umask mode.
-            return self._temporary.open("x", encoding=WRITE_ENCODING, newline="\n")
+            return self._temporary.open("xb")
         if self._temporary.protocol in _LOCAL_PROTOCOLS:
             self._temporary.parent.mkdir(parents=True, exist_ok=True)
         # The file system is used directly so that lineage records only the final file.
-        handle = self._temporary.fs.open(
-            self._temporary.path, "w", encoding=WRITE_ENCODING, newline="\n"
-        )
-        return cast("TextIO", handle)
+        return cast("BinaryIO", self._temporary.fs.open(self._temporary.path, "wb"))

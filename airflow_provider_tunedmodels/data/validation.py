@@ -23,7 +23,14 @@ from airflow_provider_tunedmodels.models.limits import (
     MAX_EXAMPLE_OUTPUT_CHARS,
 )
 
-__all__ = ["RowError", "check_record", "example_problems", "validate_example"]
+__all__ = [
+    "RowError",
+    "check_record",
+    "example_problems",
+    "is_valid_plain_ascii",
+    "text_problems",
+    "validate_example",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,15 +56,31 @@ class RowError:
 
 def example_problems(example: Example) -> list[str]:
     """Return every rule ``example`` breaks, as readable messages (empty when valid)."""
-    problems = _length_problems("input", example.text_input, MAX_EXAMPLE_INPUT_CHARS)
-    if not example.output:
+    return text_problems(example.text_input, example.output)
+
+
+def text_problems(text_input: str, output: str) -> list[str]:
+    """Return :func:`example_problems` of the example with these texts."""
+    problems = _length_problems("input", text_input, MAX_EXAMPLE_INPUT_CHARS)
+    if not output:
         problems.append("output is empty")
-    elif example.output.isspace():
+    elif output.isspace():
         problems.append("output is blank (whitespace only)")
-    problems += _length_problems("output", example.output, MAX_EXAMPLE_OUTPUT_CHARS)
-    problems += _encoding_problems("input", example.text_input)
-    problems += _encoding_problems("output", example.output)
+    problems += _length_problems("output", output, MAX_EXAMPLE_OUTPUT_CHARS)
+    problems += _encoding_problems("input", text_input)
+    problems += _encoding_problems("output", output)
     return problems
+
+
+def is_valid_plain_ascii(input_length: int, output_length: int) -> bool:
+    """Whether an example of plain texts with these lengths is valid.
+
+    Plain texts are ASCII without control characters (so always encodable), with an
+    output that does not start with a space (so it is blank only when empty); only
+    their lengths can break a rule then. This decides the common case without
+    building any message.
+    """
+    return 0 < output_length <= MAX_EXAMPLE_OUTPUT_CHARS and input_length <= MAX_EXAMPLE_INPUT_CHARS
 
 
 def validate_example(example: Example) -> None:

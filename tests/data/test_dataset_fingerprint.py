@@ -1,7 +1,8 @@
-"""Duplicate fingerprints, the deterministic split, and the on-disk set of seen fingerprints."""
+"""Duplicate fingerprints, the deterministic split, and the bounded set of seen fingerprints."""
 
 from __future__ import annotations
 
+import random
 import tempfile
 from pathlib import Path
 
@@ -12,6 +13,12 @@ from airflow_provider_tunedmodels.data import (
     Example,
     example_fingerprint,
     normalize_whitespace,
+    seen_store,
+)
+from airflow_provider_tunedmodels.data.fingerprint import (
+    is_single_spaced,
+    normalized_fingerprint,
+    text_fingerprint,
 )
 from airflow_provider_tunedmodels.data.seen_store import SeenStore
 
@@ -81,20 +88,70 @@ class TestSeenStore:
 
     def test_remembers_many_fingerprints(self) -> None:
         fingerprints = [example_fingerprint(Example(str(n), "x")) for n in range(20_000)]
-        with SeenStore(cache_kib=64) as seen:
+        with SeenStore(memory_limit=1_000) as seen:
             assert all(seen.add(fingerprint) for fingerprint in fingerprints)
             assert not any(seen.add(fingerprint) for fingerprint in fingerprints[::1000])
 
-    def test_deletes_its_database_on_exit(
+    @pytest.mark.parametrize("memory_limit", [1, 7, 100, 5_000])
+    def test_answers_like_a_set_through_spills_and_merges(
+        self, monkeypatch: pytest.MonkeyPatch, memory_limit: int
+    ) -> None:
+        monkeypatch.setattr(seen_store, "MERGE_FANIN", 3)
+        monkeypatch.setattr(seen_store, "BLOCK_RECORDS", 4)
+        rng = random.Random(memory_limit)
+        fresh = [rng.randbytes(16) for _ in range(3_000)]
+        # A third of the stream repeats an earlier fingerprint, near or far.
+        stream = [
+            rng.choice(fresh[: n + 1]) if rng.random() < 0.3 else fresh[n] for n in range(3_000)
+        ]
+        reference: set[bytes] = set()
+        with SeenStore(memory_limit=memory_limit) as seen:
+            for fingerprint in stream:
+                assert seen.add(fingerprint) is (fingerprint not in reference)
+                reference.add(fingerprint)
+
+    def test_fingerprints_must_have_one_length(self) -> None:
+        with SeenStore() as seen:
+            seen.add(b"0123")
+            with pytest.raises(ValueError, match="must be 4 bytes long, got 2"):
+                seen.add(b"01")
+
+    def test_memory_limit_must_be_positive(self) -> None:
+        with pytest.raises(ValueError, match="memory_limit must be at least 1"):
+            SeenStore(memory_limit=0)
+
+    def test_deletes_its_files_on_exit(
         self, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     ) -> None:
         monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
-        with SeenStore() as seen:
-            seen.add(b"a")
+        with SeenStore(memory_limit=2) as seen:
+            for fingerprint in (b"a", b"b", b"c", b"d"):
+                seen.add(fingerprint)
             (directory,) = tmp_path.iterdir()
             assert directory.name.startswith("tunedmodels-seen-")
+            assert len(list(directory.iterdir())) == 2
         assert list(tmp_path.iterdir()) == []
 
     def test_must_be_entered_before_use(self) -> None:
         with pytest.raises(RuntimeError, match="context manager"):
             SeenStore().add(b"a")
+
+
+class TestFastFingerprint:
+    """The shortcut for plain ASCII texts gives the fingerprint of the general path."""
+
+    @pytest.mark.parametrize(
+        ("text_input", "output"),
+        [("a b", "c"), ("", "x"), ("ticket 0: refund", "billing"), ("a", "b c d")],
+    )
+    def test_single_spaced_texts_need_no_normalising(self, text_input: str, output: str) -> None:
+        encoded_input, encoded_output = text_input.encode(), output.encode()
+        assert is_single_spaced(encoded_input)
+        assert is_single_spaced(encoded_output)
+        assert normalized_fingerprint(encoded_input, encoded_output) == text_fingerprint(
+            text_input, output
+        )
+
+    @pytest.mark.parametrize("text", [" a", "a ", "a  b", " ", "  "])
+    def test_other_spacing_is_not_single(self, text: str) -> None:
+        assert not is_single_spaced(text.encode())

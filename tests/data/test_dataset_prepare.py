@@ -20,6 +20,7 @@ from airflow_provider_tunedmodels.data import (
     SourceFormatError,
     example_fingerprint,
     prepare_tuning_dataset,
+    seen_store,
 )
 
 
@@ -365,11 +366,18 @@ class TestStatistics:
         }
 
 
-def test_python_memory_does_not_grow_with_the_input(tmp_path: Path) -> None:
+def test_python_memory_does_not_grow_with_the_input(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     """Peak Python allocations for 20,000 rows stay close to those for 2,000 rows.
 
     Every row is invalid-free and unique, the worst case for anything kept per row.
+    Duplicate detection keeps a fixed number of fingerprints in memory, then writes
+    them to disk and merges the files; both are made smaller here so that both sizes
+    go through every step and reach every fixed-size buffer.
     """
+    monkeypatch.setattr(seen_store, "DEFAULT_MEMORY_LIMIT", 500)
+    monkeypatch.setattr(seen_store, "MERGE_FANIN", 4)
 
     def peak_for(count: int) -> int:
         rows = ({"input": f"ticket {n} " * 5, "output": f"label {n % 7}"} for n in range(count))

@@ -1,0 +1,171 @@
+"""Compare ``prepare_tuning_dataset`` with a naive loop, for speed and peak memory.
+
+The naive loop is the least a script could do with the same file: ``json.loads``
+every line, drop a row whose ``(input, output)`` pair is in a Python ``set``, send
+the row to the evaluation or the training file with ``random.random()``, and write
+it back with ``json.dumps``. It validates nothing, ignores whitespace variants, and
+its memory grows with every unique row.
+
+For each size, the script writes a JSONL file of rows of about 300 bytes (the
+generator of ``dataset_memory.py``: about 5% duplicates and 0.1% invalid rows),
+then runs each contender in a fresh subprocess, alternately and ``--repeat`` times,
+and keeps the best time of each. Peak memory is the subprocess's peak resident set
+size.
+
+Usage (from the repository root)::
+
+    .venv/bin/python benchmarks/dataset_prepare.py           # 100,000 and 1,000,000 rows
+    .venv/bin/python benchmarks/dataset_prepare.py --quick   # 10,000 and 100,000 rows
+
+Goals: ``prepare_tuning_dataset`` reaches at least 1.5 times the naive loop's
+throughput at every size, and its peak memory at the largest size is at most 1.2
+times its peak memory at the smallest.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from dataset_memory import write_dataset
+
+REPOSITORY = Path(__file__).resolve().parent.parent
+FULL_ROWS = (100_000, 1_000_000)
+QUICK_ROWS = (10_000, 100_000)
+#: Throughput goal: ours divided by the naive loop's.
+SPEED_GOAL = 1.5
+#: Memory goal: peak memory at the largest size divided by that at the smallest.
+MEMORY_GOAL = 1.2
+
+
+def naive_loop(source: Path, output_directory: Path, eval_fraction: float = 0.1) -> int:
+    """Deduplicate and split ``source`` the simplest way; return the rows read."""
+    rng = random.Random(0)
+    seen: set[tuple[str, str]] = set()
+    rows = 0
+    with (
+        source.open("rb") as lines,
+        (output_directory / "train.jsonl").open("w", encoding="utf-8") as train,
+        (output_directory / "eval.jsonl").open("w", encoding="utf-8") as evaluation,
+    ):
+        for line in lines:
+            record = json.loads(line)
+            rows += 1
+            key = (record.get("text_input", ""), record.get("output", ""))
+            if key in seen:
+                continue
+            seen.add(key)
+            target = evaluation if rng.random() < eval_fraction else train
+            target.write(json.dumps(record) + "\n")
+    return rows
+
+
+def prepare(source: Path, output_directory: Path) -> int:
+    """Run ``prepare_tuning_dataset`` as a pipeline would; return the rows read."""
+    from airflow_provider_tunedmodels.data import prepare_tuning_dataset
+
+    result = prepare_tuning_dataset(
+        source,
+        train_path=output_directory / "train.jsonl",
+        eval_path=output_directory / "eval.jsonl",
+        eval_fraction=0.1,
+        drop_invalid=True,
+    )
+    return result.rows_read
+
+
+CONTENDERS = {"naive": naive_loop, "ours": prepare}
+
+
+def child(contender: str, source: str, output_directory: str) -> None:
+    """Run one contender once and print its time and peak memory as JSON."""
+    import airflow_provider_tunedmodels.data  # noqa: F401  (imports are not timed)
+
+    output = Path(output_directory)
+    output.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    rows = CONTENDERS[contender](Path(source), output)
+    seconds = time.perf_counter() - started
+    print(json.dumps({"rows": rows, "seconds": seconds, "peak_rss_mib": peak_rss_mib()}))
+
+
+def peak_rss_mib() -> float:
+    """Return this process's peak resident set size in MiB."""
+    # Linux reports ru_maxrss in KiB, macOS in bytes.
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+def run_child(contender: str, source: Path, output_directory: Path) -> dict[str, float]:
+    """Run :func:`child` in a fresh interpreter and return its report."""
+    environment = {**os.environ, "PYTHONPATH": str(REPOSITORY)}
+    completed = subprocess.run(
+        [sys.executable, __file__, "--child", contender, str(source), str(output_directory)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=environment,
+    )
+    report: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
+    return report
+
+
+def measure(source: Path, scratch: Path, repeat: int) -> dict[str, dict[str, float]]:
+    """Run both contenders ``repeat`` times, alternately; keep each one's best run."""
+    best: dict[str, dict[str, float]] = {}
+    for attempt in range(repeat):
+        for contender in CONTENDERS:
+            report = run_child(contender, source, scratch / f"{contender}-{attempt}")
+            if contender not in best or report["seconds"] < best[contender]["seconds"]:
+                best[contender] = report
+    return best
+
+
+def main() -> None:
+    """Generate the files, measure both contenders at each size, print the table."""
+    parser = argparse.ArgumentParser(description="prepare_tuning_dataset against a naive loop.")
+    parser.add_argument("--quick", action="store_true", help="10,000 and 100,000 rows")
+    parser.add_argument("--rows", type=int, nargs="+", help="sizes to measure")
+    parser.add_argument("--repeat", type=int, default=2, help="runs per contender and size")
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    if arguments.child:
+        child(*arguments.child)
+        return
+    sizes = sorted(arguments.rows or (QUICK_ROWS if arguments.quick else FULL_ROWS))
+
+    print(f"{'rows':>9} {'naive rows/s':>13} {'ours rows/s':>12} {'ratio':>6} {'goal':>5}", end="")
+    print(f" {'naive RSS MiB':>14} {'ours RSS MiB':>13}")
+    peaks: list[float] = []
+    with tempfile.TemporaryDirectory(prefix="dataset-prepare-") as directory:
+        scratch = Path(directory)
+        for rows in sizes:
+            source = scratch / f"rows-{rows}.jsonl"
+            write_dataset(source, rows)
+            best = measure(source, scratch / f"out-{rows}", arguments.repeat)
+            naive, ours = best["naive"], best["ours"]
+            peaks.append(ours["peak_rss_mib"])
+            ratio = naive["seconds"] / ours["seconds"]
+            print(
+                f"{rows:>9,} {rows / naive['seconds']:>13,.0f} {rows / ours['seconds']:>12,.0f} "
+                f"{ratio:>5.2f}x {SPEED_GOAL:>4.1f}x {naive['peak_rss_mib']:>14.1f} "
+                f"{ours['peak_rss_mib']:>13.1f}"
+            )
+            source.unlink()
+    growth = peaks[-1] / peaks[0]
+    print(
+        f"peak memory of ours, {sizes[-1]:,} rows / {sizes[0]:,} rows: {growth:.2f}x "
+        f"(goal: at most {MEMORY_GOAL:.1f}x)"
+    )
+
+
+if __name__ == "__main__":
+    main()
