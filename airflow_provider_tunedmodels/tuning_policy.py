@@ -239,12 +239,12 @@ def run_key(
     return f"{dag_id}/{task_id}/{run}/{map_index}"
 
 
-def run_key_of(context: Any) -> str:
-    """:func:`run_key` of the task instance running in ``context``."""
+def run_key_of(task: Any, context: Any) -> str:
+    """:func:`run_key` of ``task`` (an operator) running in ``context``."""
     ti = context["ti"]
     return run_key(
-        ti.dag_id,
-        ti.task_id,
+        task.dag_id,
+        task.task_id,
         context.get("logical_date"),
         run_id=context["run_id"],
         map_index=ti.map_index if ti.map_index is not None else -1,

@@ -18,7 +18,7 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final, Generic, TypeVar
 
 __all__ = [
@@ -107,10 +107,15 @@ def poll(
     is_transient: Callable[[BaseException], bool] = lambda exc: False,
     on_poll: Callable[[T], Any] | None = None,
     on_failure: Callable[[int, BaseException], Any] | None = None,
+    deadline_of: Callable[[T], float | None] | None = None,
     sleep: Callable[[float], Any] = time.sleep,
     clock: Callable[[], float] = time.time,
 ) -> PollResult[T]:
-    """Fetch until ``finished``; a non-transient error, or too many transient ones, is raised."""
+    """Fetch until ``finished``; a non-transient error, or too many transient ones, is raised.
+
+    ``deadline_of`` may move the deadline from what a reading says (e.g. a job's start
+    time, so that time waiting for quota does not count); ``None`` keeps it.
+    """
     failures = 0
     last: T | None = None
     while True:
@@ -124,6 +129,7 @@ def poll(
                 on_poll(last)
             if finished(last):
                 return PollResult(last, True)
+            policy = _moved(policy, deadline_of, last)
         delay = policy.next_delay(failures, now=clock())
         if delay is None:
             return PollResult(last, False)
@@ -138,6 +144,7 @@ async def apoll(
     is_transient: Callable[[BaseException], bool] = lambda exc: False,
     on_poll: Callable[[T], Any] | None = None,
     on_failure: Callable[[int, BaseException], Any] | None = None,
+    deadline_of: Callable[[T], float | None] | None = None,
     sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     clock: Callable[[], float] = time.time,
 ) -> PollResult[T]:
@@ -155,6 +162,7 @@ async def apoll(
                 on_poll(last)
             if finished(last):
                 return PollResult(last, True)
+            policy = _moved(policy, deadline_of, last)
         delay = policy.next_delay(failures, now=clock())
         if delay is None:
             return PollResult(last, False)
@@ -168,6 +176,15 @@ class TooManyPollFailuresError(Exception):
         super().__init__(f"{failures} polls failed in a row; last error: {last}")
         self.failures = failures
         self.last = last
+
+
+def _moved(
+    policy: PollPolicy, deadline_of: Callable[[T], float | None] | None, last: T
+) -> PollPolicy:
+    if deadline_of is None:
+        return policy
+    moved = deadline_of(last)
+    return policy if moved is None else replace(policy, end_time=moved)
 
 
 def _count_failure(

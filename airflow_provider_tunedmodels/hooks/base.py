@@ -52,6 +52,8 @@ class JobStatus:
     :ivar state: the backend's own state name, as the API wrote it.
     :ivar progress: one line for the task log.
     :ivar error: ``{"code", "status", "message"}`` of a failed job, if known.
+    :ivar started_at: when the job started running (seconds since the epoch), if it has;
+        time before it (waiting for quota) does not count against a run timeout.
     """
 
     outcome: JobOutcome
@@ -60,6 +62,13 @@ class JobStatus:
     state: str | None
     progress: str
     error: dict[str, Any] | None = None
+    started_at: float | None = None
+
+    def run_deadline(self, run_timeout: float | None) -> float | None:
+        """``started_at + run_timeout`` once the job has started, else ``None``."""
+        if run_timeout is None or self.started_at is None:
+            return None
+        return self.started_at + run_timeout
 
     @property
     def finished(self) -> bool:

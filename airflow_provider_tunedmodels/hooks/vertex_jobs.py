@@ -64,7 +64,10 @@ def job_status(job: TuningJob, job_name: str) -> JobStatus:
             "status": verdict.error_status,
             "message": verdict.error_message or verdict.reason,
         }
-    return JobStatus(verdict.outcome, name, name, verdict.state or None, progress, error)
+    started = job.start_time.timestamp() if job.start_time is not None else None
+    return JobStatus(
+        verdict.outcome, name, name, verdict.state or None, progress, error, started_at=started
+    )
 
 
 def tuning_job_asset_extra(job: TuningJob, *, reused: bool) -> dict[str, Any]:

@@ -26,35 +26,54 @@ def build_trigger(
     poll_interval: float,
     timeout: float,
     cancel_on_kill: bool = False,
+    start_timeout: float | None = None,
 ) -> Any:
-    """The trigger that waits for ``status``'s job until ``timeout`` seconds from now."""
+    """The trigger that waits for ``status``'s job.
+
+    Without ``start_timeout`` the deadline is ``timeout`` seconds from now. With it, the
+    job has ``start_timeout`` seconds to start (waiting for quota) and then ``timeout``
+    seconds to run, counted from its server-side start time.
+    """
     from airflow_provider_tunedmodels.triggers.tuning_job import TuningJobTrigger
 
+    first = start_timeout if start_timeout is not None else timeout
     return TuningJobTrigger(
         job_name=status.job_name,
         conn_id=operator.conn_id,
         hook_class_path=operator.hook_class_path,
         poll_interval=poll_interval,
-        end_time=time.time() + timeout,
+        end_time=time.time() + first,
         cancel_on_kill=cancel_on_kill,
+        run_timeout=timeout if start_timeout is not None else None,
     )
 
 
 def wait_on_worker(
-    operator: TuningBaseOperator, status: JobStatus, *, poll_interval: float, timeout: float
+    operator: TuningBaseOperator,
+    status: JobStatus,
+    *,
+    poll_interval: float,
+    timeout: float,
+    start_timeout: float | None = None,
 ) -> JobStatus:
-    """Poll on the worker until the job is finished; raise once ``timeout`` passes."""
+    """Poll on the worker until the job is finished; raise once the deadline passes.
+
+    The deadlines are those of :func:`build_trigger`.
+    """
     from airflow_provider_tunedmodels.core.errors import OperationTimeoutError
     from airflow_provider_tunedmodels.core.polling import PollPolicy, poll
 
     if status.finished:
         return status
     hook = operator.hook
+    run_timeout = timeout if start_timeout is not None else None
+    first = start_timeout if start_timeout is not None else timeout
     result = poll(
         lambda: hook.read_job_status(status.job_name),
         finished=lambda current: current.finished,
-        policy=PollPolicy(poll_interval, time.time() + timeout),
+        policy=PollPolicy(poll_interval, time.time() + first),
         on_poll=lambda current: operator.log.info("%s: %s", current.job_name, current.progress),
+        deadline_of=lambda current: current.run_deadline(run_timeout),
     )
     if result.timed_out or result.value is None:
         raise OperationTimeoutError(status.job_name, timeout)

@@ -62,6 +62,10 @@ class TuningJobTrigger(BaseTrigger):
         ``airflow_provider_tunedmodels.hooks.gemini.GeminiTunedModelsHook``.
     :param poll_interval: seconds between polls.
     :param end_time: deadline as seconds since the epoch; ``None`` waits without one.
+        With ``run_timeout`` it is the deadline for the job to *start* (time waiting for
+        quota counts against it, not against ``run_timeout``).
+    :param run_timeout: seconds the job may run once it started (its server-side start
+        time, so a restarted trigger keeps it); ``None``: only ``end_time`` applies.
     :param cancel_on_kill: cancel the job when the task is killed (see above).
     :param max_consecutive_failures: transient poll failures in a row before an ``error`` event.
     """
@@ -82,6 +86,7 @@ class TuningJobTrigger(BaseTrigger):
         end_time: float | None = None,
         cancel_on_kill: bool = False,
         max_consecutive_failures: int = MAX_CONSECUTIVE_POLL_FAILURES,
+        run_timeout: float | None = None,
     ) -> None:
         super().__init__()  # type: ignore[no-untyped-call]
         if poll_interval <= 0:
@@ -95,6 +100,7 @@ class TuningJobTrigger(BaseTrigger):
         self.end_time = float(end_time) if end_time is not None else None
         self.cancel_on_kill = cancel_on_kill
         self.max_consecutive_failures = max_consecutive_failures
+        self.run_timeout = float(run_timeout) if run_timeout is not None else None
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         """The class path and the primitive arguments that re-create this trigger."""
@@ -108,6 +114,7 @@ class TuningJobTrigger(BaseTrigger):
                 "end_time": self.end_time,
                 "cancel_on_kill": self.cancel_on_kill,
                 "max_consecutive_failures": self.max_consecutive_failures,
+                "run_timeout": self.run_timeout,
             },
         )
 
@@ -147,6 +154,7 @@ class TuningJobTrigger(BaseTrigger):
                 is_transient=is_transient_error,
                 on_poll=self._log_progress,
                 on_failure=self._log_failure,
+                deadline_of=lambda status: status.run_deadline(self.run_timeout),
                 sleep=type(self).sleep,
                 clock=type(self).clock,
             )

@@ -73,6 +73,7 @@ def test_serialize_round_trips_with_primitives_only() -> None:
         "end_time": 1_800_000_000.5,
         "cancel_on_kill": True,
         "max_consecutive_failures": 5,
+        "run_timeout": None,
     }
     assert TuningJobTrigger(**kwargs).serialize() == (classpath, kwargs)
 
@@ -398,3 +399,54 @@ async def test_a_state_outside_the_closed_map_is_an_error_event_not_a_wait(
     assert event["status"] == "error"
     assert state in event["message"]
     assert clock.sleeps == []
+
+
+class ScriptedHook:
+    """A backend whose job readings are scripted (for deadline arithmetic only)."""
+
+    def __init__(self, readings: list[Any]) -> None:
+        self.readings = readings
+
+    async def aget_client(self) -> None:
+        return None
+
+    async def aclose(self) -> None:
+        return None
+
+    async def aread_job_status(self, job_name: str) -> Any:
+        return self.readings.pop(0)
+
+
+def reading(outcome: str, started_at: float | None) -> Any:
+    from airflow_provider_tunedmodels.hooks.base import JobStatus
+
+    return JobStatus(outcome, "jobs/1", "jobs/1", "STATE", "progress", None, started_at)  # type: ignore[arg-type]
+
+
+async def test_time_waiting_for_quota_does_not_count_against_the_run_timeout(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_tunedmodels.triggers import hook_pool
+
+    start = clock.now
+    # Waits 50 s for quota (more than the 40 s run timeout), starts, then succeeds.
+    readings = [reading("running", None)] * 6 + [reading("running", start + 50)] * 3
+    readings.append(reading("succeeded", start + 50))
+    monkeypatch.setattr(hook_pool, "hook_factory", lambda cls, conn: ScriptedHook(readings))
+    trigger = make_trigger(poll_interval=10.0, end_time=start + 3600, run_timeout=40.0)
+    event = await only_event(trigger)
+    assert event["status"] == "success"
+
+
+async def test_the_run_timeout_counts_from_the_jobs_start(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from airflow_provider_tunedmodels.triggers import hook_pool
+
+    start = clock.now
+    readings = [reading("running", None)] * 3 + [reading("running", start + 20)] * 20
+    monkeypatch.setattr(hook_pool, "hook_factory", lambda cls, conn: ScriptedHook(readings))
+    trigger = make_trigger(poll_interval=10.0, end_time=start + 3600, run_timeout=40.0)
+    event = await only_event(trigger)
+    assert event["status"] == "timeout"
+    assert clock.now == pytest.approx(start + 60)
