@@ -2,7 +2,8 @@
 
 =========================================  ==================================================
 ``GET /_emulator/health``                  ``{"status": "ok"}`` once the server answers
-``POST /_emulator/reset``                  forget every tuned model and remove every fault
+``POST /_emulator/reset``                  forget every tuned model, bucket and object, and
+                                           remove every fault
 ``GET /_emulator/faults``                  ``{"seed": N, "rules": [...]}``
 ``PUT /_emulator/faults``                  replace the rules: ``{"rules": [...], "seed": N?}``
 ``DELETE /_emulator/faults``               remove every fault rule
@@ -75,6 +76,7 @@ class AdminApi:
 
     async def _reset(self, request: Request) -> Reply:
         self.app.store.reset()
+        self.app.storage.reset()
         self.app.faults.reset()
         return json_reply({})
 

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
-from airflow_provider_tunedmodels.emulator import admin, catalog, limits
+from airflow_provider_tunedmodels.emulator import admin, catalog, gcs, limits
 from airflow_provider_tunedmodels.emulator.auth import Authenticator, Identity, OAuthError
 from airflow_provider_tunedmodels.emulator.config import EmulatorConfig
 from airflow_provider_tunedmodels.emulator.errors import ApiError, not_found
@@ -83,18 +83,24 @@ class Route:
     route_id: str
     handler: Handler
     write: bool = False
+    #: OAuth scopes that allow the route; ``None``: those of the tuning API.
+    scopes: frozenset[str] | None = None
 
 
-_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+_PLACEHOLDER = re.compile(r"\{(\w+)(=\*\*)?\}")
 
 
 def _compile(template: str) -> re.Pattern[str]:
-    """``/v1beta/tunedModels/{model}:generateContent`` -> an anchored regular expression."""
+    """``/v1beta/tunedModels/{model}:generateContent`` -> an anchored regular expression.
+
+    ``{name}`` matches one segment; ``{name=**}`` matches the rest of the path.
+    """
     parts: list[str] = []
     position = 0
     for placeholder in _PLACEHOLDER.finditer(template):
         parts.append(re.escape(template[position : placeholder.start()]))
-        parts.append(f"(?P<{placeholder.group(1)}>[^/:]+)")
+        pattern = ".+" if placeholder.group(2) else "[^/:]+"
+        parts.append(f"(?P<{placeholder.group(1)}>{pattern})")
         position = placeholder.end()
     parts.append(re.escape(template[position:]))
     return re.compile("^" + "".join(parts) + "$")
@@ -119,13 +125,21 @@ class EmulatorApp:
         self.admin = admin.AdminApi(self)
         self._routes: dict[str, list[Route]] = {}
         self._register_api_routes()
+        self.storage = gcs.register(self._add, config.storage, state_file=config.state_file)
 
     # -- routing --------------------------------------------------------------
 
     def _add(
-        self, method: str, template: str, route_id: str, handler: Handler, *, write: bool = False
+        self,
+        method: str,
+        template: str,
+        route_id: str,
+        handler: Handler,
+        *,
+        write: bool = False,
+        scopes: frozenset[str] | None = None,
     ) -> None:
-        route = Route(method, _compile(template), route_id, handler, write)
+        route = Route(method, _compile(template), route_id, handler, write, scopes)
         self._routes.setdefault(method, []).append(route)
 
     def _register_api_routes(self) -> None:
@@ -246,7 +260,7 @@ class EmulatorApp:
             route, params = matched
             query = dict(request.query_params)
             identity = self.auth.identify(request.headers, query)
-            self.auth.check_scopes(identity, write=route.write)
+            self.auth.check_scopes(identity, write=route.write, allowed=route.scopes)
             if not await self._apply_faults(route.route_id, send):
                 return None
             return await route.handler(Call(request, params, query, identity))

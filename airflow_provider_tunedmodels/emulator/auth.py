@@ -170,11 +170,18 @@ class Authenticator:
         return issued
 
     @staticmethod
-    def check_scopes(identity: Identity, *, write: bool) -> None:
-        """Refuse a token whose scopes do not cover the method."""
+    def check_scopes(
+        identity: Identity, *, write: bool, allowed: frozenset[str] | None = None
+    ) -> None:
+        """Refuse a token whose scopes do not cover the method.
+
+        ``allowed`` are the scopes of the method's API; by default those of the
+        tuning API (read or write).
+        """
         if identity.scopes is None:
             return
-        allowed = WRITE_SCOPES if write else READ_SCOPES
+        if allowed is None:
+            allowed = WRITE_SCOPES if write else READ_SCOPES
         if identity.scopes & allowed:
             return
         raise ApiError(

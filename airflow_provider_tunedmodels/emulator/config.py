@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from airflow_provider_tunedmodels.emulator.auth import DEFAULT_USER_EMAIL
 from airflow_provider_tunedmodels.emulator.faults import FaultRule
+from airflow_provider_tunedmodels.emulator.gcs.config import StorageConfig
 
 #: API key accepted when none is configured (documented, not a secret).
 DEFAULT_API_KEY = "emulator-api-key"
@@ -29,6 +30,8 @@ class EmulatorConfig:
     faults: list[FaultRule] = field(default_factory=list)
     #: Service-account key JSON files whose keys are trusted at start.
     service_account_files: list[str] = field(default_factory=list)
+    #: How Cloud Storage object contents are held (memory bound, spill files).
+    storage: StorageConfig = field(default_factory=StorageConfig)
 
 
 def parse_api_key(spec: str) -> tuple[str, str]:
