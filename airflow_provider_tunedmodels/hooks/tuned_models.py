@@ -28,7 +28,7 @@ from airflow_provider_tunedmodels.core.lro import apoll_operation, poll_operatio
 from airflow_provider_tunedmodels.core.paging import aiter_items, iter_items
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.hooks import gemini_calls as calls
-from airflow_provider_tunedmodels.hooks._compat import BaseHook
+from airflow_provider_tunedmodels.hooks._compat import BaseHook, aget_connection
 from airflow_provider_tunedmodels.models import (
     GenerateContentRequest,
     GenerateContentResponse,
@@ -104,7 +104,7 @@ class GeminiTunedModelsHook(BaseHook):
     async def asettings(self) -> ClientSettings:
         """Client settings, read from the connection without blocking the event loop."""
         if self._settings is None:
-            connection = await _aget_connection(self.gemini_conn_id)
+            connection = await aget_connection(self.gemini_conn_id)
             self._settings = ClientSettings.from_connection(connection)
         return self._settings
 
@@ -618,12 +618,3 @@ def _role(role: Role | str) -> str:
             [f"role {name!r}: must be READER or WRITER; use transferOwnership for OWNER"],
         )
     return name
-
-
-async def _aget_connection(conn_id: str) -> Any:
-    aget = getattr(BaseHook, "aget_connection", None)
-    if aget is not None:
-        return await aget(conn_id)
-    from asgiref.sync import sync_to_async
-
-    return await sync_to_async(BaseHook.get_connection)(conn_id)
