@@ -18,7 +18,7 @@ from airflow_provider_tunedmodels.emulator.responses import Reply
 
 __all__ = ["media_reply", "parse_range"]
 
-_RANGE = re.compile(r"bytes=(\d*)-(\d*)")
+_RANGE = re.compile(r"bytes=(\d{0,19})-(\d{0,19})")
 
 
 def parse_range(header: str | None, size: int) -> tuple[int, int] | None:

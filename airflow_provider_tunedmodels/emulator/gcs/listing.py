@@ -60,7 +60,7 @@ def _decode_token(token: str, query: str) -> tuple[str, bool]:
     try:
         data: Any = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         fingerprint, last, is_prefix = data["q"], str(data["last"]), bool(data["prefix"])
-    except (binascii.Error, ValueError, KeyError, TypeError):
+    except (binascii.Error, ValueError, KeyError, TypeError, RecursionError):
         raise errors.invalid("Invalid page token.") from None
     if fingerprint != query:
         raise errors.invalid(

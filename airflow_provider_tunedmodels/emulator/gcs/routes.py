@@ -83,12 +83,14 @@ def _object_name(call: Call) -> str:
     if not raw:
         return call.params["object"]
     path = raw.decode("latin-1").partition("?")[0]
-    return unquote(path.partition("/o/")[2])
+    return unquote(path.partition(f"/b/{call.params['bucket']}/o/")[2])
 
 
-def _content_length(request: Request) -> int | None:
-    value = request.headers.get("content-length")
-    return int(value) if value is not None and value.isdigit() else None
+def _byte_count(value: str | None) -> int | None:
+    """A ``Content-Length``-like header (at most 19 digits), or ``None``."""
+    if value is None or not (value.isascii() and value.isdigit()) or len(value) > 19:
+        return None
+    return int(value)
 
 
 class StorageApi:
@@ -246,9 +248,7 @@ class StorageApi:
         )
         self.store.check_generation_match(spec.bucket, spec.name, spec.if_generation_match)
         session = UploadSession(spec, self.store.space.writer())
-        declared = call.request.headers.get("x-upload-content-length")
-        if declared is not None and declared.isdigit():
-            session.total = int(declared)
+        session.total = _byte_count(call.request.headers.get("x-upload-content-length"))
         self.store.sessions[session.session_id] = session
         location = (
             f"{_base_url(call.request)}/upload/storage/v1/b/{bucket}/o"
@@ -271,7 +271,7 @@ class StorageApi:
         async with session.lock:
             if session.result is not None:
                 return self._object_reply(call, session.result)
-            declared = _content_length(call.request)
+            declared = _byte_count(call.request.headers.get("content-length"))
             chunk = parse_content_range(call.request.headers.get("content-range"), declared)
             try:
                 await receive_chunk(session, chunk, call.request.stream(), declared)

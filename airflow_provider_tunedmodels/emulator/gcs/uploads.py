@@ -46,7 +46,8 @@ __all__ = [
 #: Every chunk of a resumable upload but the last is a multiple of this many bytes.
 CHUNK_GRANULARITY = 256 * 1024
 
-_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)")
+#: Offsets have at most 19 digits (int64), which also keeps hostile headers cheap to parse.
+_RANGE = re.compile(r"bytes\s+(?:(\d{1,19})-(\d{1,19})|\*)/(\d{1,19}|\*)")
 
 
 @dataclass(frozen=True)
