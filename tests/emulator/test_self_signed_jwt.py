@@ -106,6 +106,11 @@ def test_aiplatform_style_audience_token(emulator: RunningEmulator, http: httpx.
     credentials.refresh(google.auth.transport.requests.Request())
     assert google_jwt.decode(credentials.token, verify=False)["aud"] == AIPLATFORM
     assert http.get(TUNED_MODELS, headers=_bearer(credentials.token)).status_code == 200
+    plain = google_jwt.Credentials.from_service_account_info(
+        emulator.service_account_info(), audience=AIPLATFORM
+    )
+    plain.refresh(google.auth.transport.requests.Request())
+    assert http.get(TUNED_MODELS, headers=_bearer(plain.token)).status_code == 200
     storage = http.get("/storage/v1/b", params={"project": "p"}, headers=_bearer(credentials.token))
     assert storage.status_code == 200
 

@@ -28,7 +28,7 @@ CLOUD_PLATFORM = "https://www.googleapis.com/auth/cloud-platform"
 MIB = 1024 * 1024
 
 
-class RecordingSession(AuthorizedSession):  # type: ignore[misc]
+class RecordingSession(AuthorizedSession):
     """An authorised session that remembers each request's method and URL."""
 
     def __init__(self, credentials: Any) -> None:

@@ -10,6 +10,7 @@ import google_crc32c
 import httpx
 import pytest
 
+from airflow_provider_tunedmodels.emulator.server import redact
 from tests.emulator.gcs.conftest import BUCKET, assert_storage_error, upload
 
 UPLOAD = f"/upload/storage/v1/b/{BUCKET}/o"
@@ -211,6 +212,13 @@ def test_resumable_status_query_with_total_finishes(gcs: httpx.Client) -> None:
     partial = gcs.put(location, content=b"abc", headers={"content-range": "bytes 0-2/3"})
     assert partial.status_code == 200
     assert gcs.put(location, headers={"content-range": "bytes */3"}).json()["size"] == "3"
+
+
+def test_session_ids_are_redacted_from_the_access_log() -> None:
+    line = "PUT /upload/storage/v1/b/b/o?uploadType=resumable&upload_id=AbC-123 HTTP/1.1"
+    assert redact(line) == (
+        "PUT /upload/storage/v1/b/b/o?uploadType=resumable&upload_id=REDACTED HTTP/1.1"
+    )
 
 
 def test_cancel_and_unknown_sessions(gcs: httpx.Client) -> None:
