@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 __all__ = ["ApiCall", "QueryParams"]
@@ -27,6 +27,14 @@ class ApiCall(Generic[T]):
     :param api_version: overrides the connection's API version (e.g. ``v1`` for cancel).
     :param base_url: overrides the connection's base URL (e.g. the regional host of the
         location a Vertex AI resource lives in).
+    :param content: a raw body (an upload) instead of a JSON ``body``.
+    :param headers: extra request headers (e.g. the type of a raw body, ``Content-Range``).
+    :param url: an absolute URL to call instead of root, version and path (a resumable
+        upload session); its query string is sent but never shown in logs or errors.
+    :param expected_statuses: non-2xx statuses that are answers, not errors (``308``
+        of an unfinished resumable upload).
+    :param raw_response: ``parse`` receives the ``httpx.Response`` itself instead of its
+        decoded JSON (downloads, answers whose meaning is in their headers).
     """
 
     method: str
@@ -37,6 +45,11 @@ class ApiCall(Generic[T]):
     idempotent: bool = True
     api_version: str | None = None
     base_url: str | None = None
+    content: bytes | None = field(default=None, repr=False)
+    headers: Mapping[str, str] | None = None
+    url: str | None = field(default=None, repr=False)
+    expected_statuses: frozenset[int] = frozenset()
+    raw_response: bool = False
 
     def query(self) -> dict[str, str]:
         """The query parameters as strings, ``None`` values dropped."""

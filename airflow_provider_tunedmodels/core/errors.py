@@ -6,6 +6,7 @@ The tree::
      ├── ConfigurationError         the connection is wrong; nothing was sent
      ├── InvalidRequestError        local validation failed; nothing was sent (also a ValueError)
      ├── TransportError             the network failed and retries were exhausted
+     ├── ChecksumMismatchError      the server stored other bytes than were sent
      ├── ApiError                   the API answered with Google's error envelope
      │    ├── InvalidArgumentError         400 INVALID_ARGUMENT / OUT_OF_RANGE
      │    ├── FailedPreconditionError      400 FAILED_PRECONDITION
@@ -38,6 +39,7 @@ __all__ = [
     "AlreadyExistsError",
     "ApiError",
     "CancelledError",
+    "ChecksumMismatchError",
     "ConfigurationError",
     "DeadlineExceededError",
     "FailedPreconditionError",
@@ -91,6 +93,23 @@ class TransportError(TunedModelsError):
         super().__init__(
             f"{method} {url} failed after {attempts} attempt(s): {message}. "
             "Check that the base URL in the connection is reachable from this worker."
+        )
+
+
+class ChecksumMismatchError(TunedModelsError):
+    """An upload succeeded, but the stored object's size or checksum is not the sent data's.
+
+    :param url: the object that was written, e.g. ``gs://bucket/name``.
+    :param problems: one line per field that differs.
+    """
+
+    def __init__(self, url: str, problems: Sequence[str]) -> None:
+        self.url = url
+        self.problems = list(problems)
+        super().__init__(
+            f"{url} does not hold the data that was uploaded ({'; '.join(self.problems)}). "
+            "The source may have changed while it was read, or the data was corrupted on "
+            "the way; upload it again."
         )
 
 

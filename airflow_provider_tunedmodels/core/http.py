@@ -47,7 +47,9 @@ class _RestClientBase:
         self.auth = auth if auth is not None else settings.build_auth()
 
     def url(self, call: ApiCall[Any]) -> str:
-        """The absolute URL of ``call``, without its query string."""
+        """The absolute URL of ``call``, without its query string (safe to show)."""
+        if call.url is not None:
+            return call.url.partition("?")[0]
         version = call.api_version or self.settings.api_version
         root = call.base_url.rstrip("/") if call.base_url else self.settings.root_url
         return f"{root}/{version}/{call.path.lstrip('/')}"
@@ -93,13 +95,16 @@ class _RestClientBase:
         call: ApiCall[Any],
         auth_headers: dict[str, str],
     ) -> httpx.Request:
-        return http.build_request(
-            call.method,
-            self.url(call),
-            params=call.query(),
-            json=call.body,
-            headers={**self._base_headers(), **auth_headers},
-        )
+        headers = {**self._base_headers(), **(call.headers or {}), **auth_headers}
+        # httpx would replace an absolute URL's own query with ``params``: merge them first.
+        url = httpx.URL(call.url or self.url(call)).copy_merge_params(call.query())
+        if call.content is not None:
+            return http.build_request(call.method, url, content=call.content, headers=headers)
+        return http.build_request(call.method, url, json=call.body, headers=headers)
+
+    @staticmethod
+    def _is_answer(call: ApiCall[Any], response: httpx.Response) -> bool:
+        return response.is_success or response.status_code in call.expected_statuses
 
     def _log_retry(self, call: ApiCall[Any], what: str, delay: float, state: RetryState) -> None:
         log.warning(
@@ -138,6 +143,8 @@ class _RestClientBase:
         )
 
     def _parse(self, call: ApiCall[T], response: httpx.Response) -> T:
+        if call.raw_response:
+            return call.parse(response)
         payload: Any = response.json() if response.content.strip() else {}
         return call.parse(payload)
 
@@ -168,6 +175,7 @@ class RestClient(_RestClientBase):
             return self._parse(call, response)
         finally:
             response.close()
+            _detach(response)
 
     def stream(self, call: ApiCall[T]) -> Iterator[T]:
         """Run a ``?alt=sse`` call and yield each event's parsed data."""
@@ -185,6 +193,7 @@ class RestClient(_RestClientBase):
             raise self._transport_error(call, exc, RetryState(self.settings.retry, True)) from None
         finally:
             response.close()
+            _detach(response)
 
     def close(self) -> None:
         """Close the connection pool."""
@@ -206,10 +215,11 @@ class RestClient(_RestClientBase):
             except httpx.HTTPError as exc:
                 self._sleep(self._wait_after_network_error(call, state, exc))
                 continue
-            if response.is_success:
+            if self._is_answer(call, response):
                 return response
             response.read()
             response.close()
+            _detach(response)
             if not self._should_refresh(response, state):
                 self._sleep(self._wait_after_error_status(call, state, response))
 
@@ -236,6 +246,7 @@ class AsyncRestClient(_RestClientBase):
             return self._parse(call, response)
         finally:
             await response.aclose()
+            _detach(response)
 
     async def stream(self, call: ApiCall[T]) -> AsyncIterator[T]:
         """Run a ``?alt=sse`` call and yield each event's parsed data."""
@@ -253,6 +264,7 @@ class AsyncRestClient(_RestClientBase):
             raise self._transport_error(call, exc, RetryState(self.settings.retry, True)) from None
         finally:
             await response.aclose()
+            _detach(response)
 
     async def aclose(self) -> None:
         """Close the connection pool."""
@@ -274,12 +286,23 @@ class AsyncRestClient(_RestClientBase):
             except httpx.HTTPError as exc:
                 await self._sleep(self._wait_after_network_error(call, state, exc))
                 continue
-            if response.is_success:
+            if self._is_answer(call, response):
                 return response
             await response.aread()
             await response.aclose()
+            _detach(response)
             if not self._should_refresh(response, state):
                 await self._sleep(self._wait_after_error_status(call, state, response))
+
+
+def _detach(response: httpx.Response) -> None:
+    """Let a finished response, its request and the request's body be freed at once.
+
+    httpx links a response and its stream in a reference cycle, which keeps the
+    request and its body (an upload chunk of several megabytes) in memory until the
+    garbage collector happens to run. Call it once the response is closed.
+    """
+    response.stream = httpx.ByteStream(b"")
 
 
 def _read_envelope(response: httpx.Response) -> tuple[str | None, str, list[dict[str, Any]]]:

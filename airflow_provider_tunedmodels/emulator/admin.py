@@ -2,7 +2,8 @@
 
 =========================================  ==================================================
 ``GET /_emulator/health``                  ``{"status": "ok"}`` once the server answers
-``POST /_emulator/reset``                  forget every resource of every API and every fault
+``POST /_emulator/reset``                  forget every resource of every API (tuned models,
+                                           tuning jobs, buckets and objects) and every fault
 ``GET /_emulator/faults``                  ``{"seed": N, "rules": [...]}``
 ``PUT /_emulator/faults``                  replace the rules: ``{"rules": [...], "seed": N?}``
 ``DELETE /_emulator/faults``               remove every fault rule
@@ -128,6 +129,6 @@ class AdminApi:
             data = base64.b64decode(str(body["base64"]), validate=True)
         else:
             data = str(body["text"]).encode("utf-8")
-        self.app.context.objects.put(uri, data)
+        self.app.context.storage.put_bytes(uri, data)
         self.app.state.save()
         return json_reply({"uri": uri, "size": str(len(data))})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from airflow_provider_tunedmodels.emulator import gemini, vertex
+from airflow_provider_tunedmodels.emulator import gcs, gemini, vertex
 from airflow_provider_tunedmodels.emulator.context import ServerContext
 from airflow_provider_tunedmodels.emulator.router import Router
 
@@ -18,4 +18,4 @@ __all__ = ["REGISTRATIONS", "Registration"]
 Registration = Callable[[Router, ServerContext], None]
 
 #: The ``register`` function of every API package, hot routes first.
-REGISTRATIONS: tuple[Registration, ...] = (gemini.register, vertex.register)
+REGISTRATIONS: tuple[Registration, ...] = (gemini.register, vertex.register, gcs.register)

@@ -23,7 +23,7 @@ from urllib.parse import parse_qs
 
 from starlette.requests import Request
 
-from airflow_provider_tunedmodels.emulator import admin, objects
+from airflow_provider_tunedmodels.emulator import admin
 from airflow_provider_tunedmodels.emulator.apis import REGISTRATIONS, Registration
 from airflow_provider_tunedmodels.emulator.auth import Authenticator, OAuthError
 from airflow_provider_tunedmodels.emulator.config import EmulatorConfig
@@ -69,7 +69,6 @@ class EmulatorApp:
         self.state = StateFile(config.state_file)
         self.faults = FaultInjector(config.faults, seed=config.seed)
         self.context = ServerContext(config, self.state, self.faults, clock)
-        self.state.add_section(objects.STATE_SECTION, self.context.objects)
         self.auth = Authenticator(
             config.api_keys, token_lifetime=config.token_lifetime, clock=clock
         )

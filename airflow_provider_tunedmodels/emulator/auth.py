@@ -9,7 +9,10 @@
   short-lived and carrying a ``scope``. The answer is an access token valid for
   the configured lifetime.
 * ``Authorization: Bearer`` carries such a token, or a self-signed
-  service-account JWT (google-auth's ``always_use_jwt_access``).
+  service-account JWT (google-auth's ``always_use_jwt_access``, which
+  google-cloud-aiplatform uses): signed by a trusted key, ``iss`` = ``sub`` =
+  the account, at most an hour long, with a ``scope`` claim or a Google API
+  audience such as ``https://aiplatform.googleapis.com/`` (see :mod:`.jwts`).
 
 The caller's identity is the API key's user or the service account's
 ``client_email``. Error shapes follow the real front end.
@@ -17,15 +20,13 @@ The caller's identity is the API key's user or the service account's
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from airflow_provider_tunedmodels.emulator import jwts
 from airflow_provider_tunedmodels.emulator.errors import ApiError, error_info
 
 __all__ = [
@@ -64,8 +65,8 @@ READ_SCOPES = WRITE_SCOPES | {
     "https://www.googleapis.com/auth/generative-language.retriever.readonly",
 }
 #: Longest assertion lifetime the token endpoint accepts (as Google's does).
-MAX_ASSERTION_LIFETIME = 3600
-_CLOCK_SKEW = 300
+MAX_ASSERTION_LIFETIME = jwts.MAX_LIFETIME
+_CLOCK_SKEW = jwts.CLOCK_SKEW
 
 _UNREGISTERED_CALLER = (
     "Method doesn't allow unregistered callers (callers without established identity). "
@@ -168,16 +169,18 @@ class Authenticator:
         return Identity(issued.email, issued.scopes)
 
     def _self_signed(self, token: str, now: float) -> _Token | None:
+        """The grant of a valid self-signed service-account JWT; ``None`` for anything else."""
         cached = self._jwt_cache.get(token)
         if cached is not None:
             return cached
         try:
             claims = self._verified_claims(token)
-        except OAuthError:
+            scopes = jwts.self_signed_scopes(claims, now)
+        except (OAuthError, jwts.InvalidJwt):
             return None
-        expiry = float(claims.get("exp", 0))
-        scopes = frozenset(str(claims.get("scope", "")).split()) or WRITE_SCOPES
-        issued = _Token(str(claims["iss"]), expiry, scopes)
+        expiry = jwts.time_claims(claims)[1]
+        # A token for a Google API audience (no scope claim) may call any method.
+        issued = _Token(str(claims["iss"]).lower(), expiry, scopes or WRITE_SCOPES)
         if expiry > now:
             if len(self._jwt_cache) > 10_000:
                 self._jwt_cache.clear()
@@ -282,25 +285,16 @@ class Authenticator:
         from cryptography.hazmat.primitives.asymmetric import padding
 
         try:
-            header_b64, payload_b64, signature_b64 = assertion.split(".")
-            header = json.loads(_b64decode(header_b64))
-            claims = json.loads(_b64decode(payload_b64))
-            signature = _b64decode(signature_b64)
-        except (ValueError, binascii.Error) as exc:
-            raise OAuthError("invalid_grant", "Invalid JWT: malformed assertion.") from exc
-        if not isinstance(header, dict) or not isinstance(claims, dict):
-            raise OAuthError("invalid_grant", "Invalid JWT: malformed assertion.")
-        if header.get("alg") != "RS256":
-            raise OAuthError("invalid_grant", "Invalid JWT: unsupported signing algorithm.")
-        key = self._key_for(header.get("kid"), claims.get("iss"))
+            token = jwts.decode(assertion)
+        except jwts.InvalidJwt as exc:
+            raise OAuthError("invalid_grant", str(exc)) from None
+        claims = token.claims
+        key = self._key_for(token.header.get("kid"), claims.get("iss"))
         try:
             key.public_key.verify(
-                signature,
-                f"{header_b64}.{payload_b64}".encode(),
-                padding.PKCS1v15(),
-                hashes.SHA256(),
+                token.signature, token.signing_input, padding.PKCS1v15(), hashes.SHA256()
             )
-        except InvalidSignature as exc:
+        except (InvalidSignature, ValueError) as exc:
             raise OAuthError("invalid_grant", "Invalid JWT Signature.") from exc
         if str(claims.get("iss", "")).lower() != key.email:
             raise OAuthError("invalid_grant", "Invalid JWT: issuer does not own the key.")
@@ -321,10 +315,9 @@ class Authenticator:
         if not audience.rstrip("/").endswith("/token"):
             raise OAuthError("invalid_grant", "Invalid JWT: Failed audience check.")
         try:
-            issued_at = float(claims["iat"])
-            expiry = float(claims["exp"])
-        except (KeyError, TypeError, ValueError) as exc:
-            raise OAuthError("invalid_grant", "Invalid JWT: missing iat or exp.") from exc
+            issued_at, expiry = jwts.time_claims(claims)
+        except jwts.InvalidJwt as exc:
+            raise OAuthError("invalid_grant", str(exc)) from None
         if (
             issued_at > now + _CLOCK_SKEW
             or expiry <= now - _CLOCK_SKEW
@@ -355,10 +348,6 @@ def _bearer(header: str | None) -> str | None:
     if scheme.lower() != "bearer" or not value.strip():
         return None
     return value.strip()
-
-
-def _b64decode(segment: str) -> bytes:
-    return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
 def _unauthenticated(reason: str) -> ApiError:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from airflow_provider_tunedmodels.emulator.auth import DEFAULT_USER_EMAIL
 from airflow_provider_tunedmodels.emulator.faults import FaultRule
+from airflow_provider_tunedmodels.emulator.gcs.config import StorageConfig
 
 __all__ = [
     "DEFAULT_API_KEY",
@@ -43,6 +44,8 @@ class EmulatorConfig:
     service_account_files: list[str] = field(default_factory=list)
     #: Vertex AI tuning jobs that run at once in one project; more wait (0: no limit).
     concurrent_tuning_jobs: int = DEFAULT_CONCURRENT_TUNING_JOBS
+    #: How Cloud Storage object contents are held (memory bound, spill files).
+    storage: StorageConfig = field(default_factory=StorageConfig)
 
 
 def parse_api_key(spec: str) -> tuple[str, str]:

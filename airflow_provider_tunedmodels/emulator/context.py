@@ -5,30 +5,31 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from airflow_provider_tunedmodels.emulator.config import EmulatorConfig
 from airflow_provider_tunedmodels.emulator.faults import FaultInjector
-from airflow_provider_tunedmodels.emulator.objects import ObjectStore
 from airflow_provider_tunedmodels.emulator.state import StateFile
 
 __all__ = ["ServerContext"]
 
 
+def _no_object(uri: str) -> bytes | None:
+    return None
+
+
 @dataclass
 class ServerContext:
-    """Settings, clock, state file, fault rules and stored objects of one server.
+    """Settings, clock, state file, fault rules and the object store of one server.
 
     Each API package's ``register(router, context)`` keeps what it needs from
-    here. ``read_object`` is looked up on every use, so replacing it (with a
-    Cloud Storage store's reader, say) takes effect at once.
+    here. The Cloud Storage package sets ``storage`` and ``read_object`` (``gs://``
+    URI to bytes, or ``None``); ``read_object`` is looked up on every use.
     """
 
     config: EmulatorConfig
     state: StateFile
     faults: FaultInjector
     clock: Callable[[], float] = time.time
-    objects: ObjectStore = field(default_factory=ObjectStore)
-    read_object: Callable[[str], bytes | None] = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.read_object = self.objects.read_object
+    storage: Any = None
+    read_object: Callable[[str], bytes | None] = field(default=_no_object)

@@ -25,8 +25,9 @@ __all__ = [
 ]
 
 
-#: Query parameters whose values never reach a log line.
-_SECRET_QUERY = re.compile(r"(?i)\b(key|access_token|oauth_token)=[^&\s]*")
+#: Query parameters whose values never reach a log line (a resumable upload's
+#: ``upload_id`` lets whoever holds it write the object).
+_SECRET_QUERY = re.compile(r"(?i)\b(key|access_token|oauth_token|upload_id)=[^&\s]*")
 
 
 def redact(text: str) -> str:

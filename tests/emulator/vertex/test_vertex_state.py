@@ -60,8 +60,8 @@ def test_jobs_models_operations_and_objects_survive_a_restart(
 
 def test_objects_are_stored_through_the_control_api(http: TestClient) -> None:
     encoded = base64.b64encode(b'{"contents": []}').decode()
-    stored = http.put("/_emulator/objects", json={"uri": "gs://b/raw.jsonl", "base64": encoded})
-    assert stored.json() == {"uri": "gs://b/raw.jsonl", "size": "16"}
+    stored = http.put("/_emulator/objects", json={"uri": "gs://bucket-b/raw.jsonl", "base64": encoded})
+    assert stored.json() == {"uri": "gs://bucket-b/raw.jsonl", "size": "16"}
     for body in (
         {"uri": "gs://only-bucket", "text": "x"},
         {"uri": "/tmp/x", "text": "x"},
