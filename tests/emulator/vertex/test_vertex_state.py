@@ -60,7 +60,9 @@ def test_jobs_models_operations_and_objects_survive_a_restart(
 
 def test_objects_are_stored_through_the_control_api(http: TestClient) -> None:
     encoded = base64.b64encode(b'{"contents": []}').decode()
-    stored = http.put("/_emulator/objects", json={"uri": "gs://bucket-b/raw.jsonl", "base64": encoded})
+    stored = http.put(
+        "/_emulator/objects", json={"uri": "gs://bucket-b/raw.jsonl", "base64": encoded}
+    )
     assert stored.json() == {"uri": "gs://bucket-b/raw.jsonl", "size": "16"}
     for body in (
         {"uri": "gs://only-bucket", "text": "x"},
