@@ -26,6 +26,9 @@ def test_every_example_dag_imports_without_errors_or_warnings(dagbag: Any) -> No
         "tuned_model_housekeeping",
         "tuned_model_pipeline",
         "tuned_model_smoke_test",
+        "vertex_preference_tuning",
+        "vertex_tuning_pipeline",
+        "vertex_tuning_smoke_test",
     ]
 
 
@@ -55,3 +58,40 @@ def test_housekeeping_deletes_through_one_mapped_task_per_model(dagbag: Any) -> 
     dag = dagbag.dags["tuned_model_housekeeping"]
     assert dag.get_task("list_candidates").downstream_task_ids == {"delete"}
     assert dag.params["retention_days"] == 14
+
+
+VERTEX_CHAMPION_URI = "vertex-tuned-model://support-router-vertex/"
+
+
+def test_vertex_pipeline_runs_its_tasks_in_the_documented_order(dagbag: Any) -> None:
+    dag = dagbag.dags["vertex_tuning_pipeline"]
+    order = [
+        "prepare_dataset",
+        "to_vertex_format",
+        "tune",
+        "evaluate",
+        "champion_challenger",
+        "promote",
+        "publish",
+    ]
+    for upstream, downstream in itertools.pairwise(order):
+        assert upstream in dag.get_task(downstream).upstream_task_ids, (upstream, downstream)
+    tune = dag.get_task("tune")
+    assert (tune.deferrable, tune.max_billable_tokens) == (True, 2_000_000)
+    assert [asset.uri for asset in dag.get_task("publish").outlets] == [VERTEX_CHAMPION_URI]
+    assert [asset.uri for asset in dag.get_task("champion_challenger").inlets] == [
+        VERTEX_CHAMPION_URI
+    ]
+
+
+def test_vertex_smoke_test_is_scheduled_on_the_champion_asset(dagbag: Any) -> None:
+    dag = dagbag.dags["vertex_tuning_smoke_test"]
+    assert [asset.uri for asset in dag.timetable.asset_condition.objects] == [VERTEX_CHAMPION_URI]
+
+
+def test_preference_tuning_continues_from_the_supervised_checkpoint(dagbag: Any) -> None:
+    dag = dagbag.dags["vertex_preference_tuning"]
+    preference = dag.get_task("tune_preference")
+    assert "tune_supervised" in preference.upstream_task_ids
+    assert preference.method == "preference"
+    assert "tune_supervised" in str(preference.pre_tuned_model)
