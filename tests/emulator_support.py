@@ -11,6 +11,7 @@ from airflow_provider_tunedmodels.core.retry import RetryPolicy
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
 from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
+from tests.traffic import Traffic
 
 BASE_MODEL = "models/gemini-1.5-flash-001-tuning"
 #: The environment variable that defines the operators' default connection.
@@ -23,15 +24,27 @@ def fast_retry(max_attempts: int = 1) -> RetryPolicy:
 
 
 def emulator_hook(
-    emulator: RunningEmulator, retry: RetryPolicy | None = None
+    emulator: RunningEmulator,
+    retry: RetryPolicy | None = None,
+    *,
+    traffic: Traffic | None = None,
 ) -> GeminiTunedModelsHook:
-    """A hook for the emulator; by default it makes four attempts and retries at once."""
+    """A hook for the emulator; by default it makes four attempts and retries at once.
+
+    With ``traffic``, both of its clients send through it, so the test sees every request.
+    """
     settings = ClientSettings(
         base_url=emulator.base_url,
         api_key=emulator.api_key,
         retry=retry if retry is not None else fast_retry(4),
     )
-    return GeminiTunedModelsHook(settings=settings)
+    if traffic is None:
+        return GeminiTunedModelsHook(settings=settings)
+    return GeminiTunedModelsHook(
+        settings=settings,
+        transport=traffic.transport(),
+        async_transport=traffic.async_transport(),
+    )
 
 
 def emulator_connection_json(emulator: RunningEmulator) -> str:

@@ -10,13 +10,13 @@ from contextlib import aclosing
 
 import pytest
 
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.operators._concurrency import (
     WINDOW_PER_SLOT,
     ordered_map,
     read_in_thread,
     run_with_async_hook,
 )
-from tests.operators.gemini_fake import FakeGeminiApi
 
 
 class Gauge:
@@ -156,14 +156,14 @@ async def test_concurrency_must_be_positive() -> None:
         await collect([1], Gauge(), concurrency=0)
 
 
-def test_run_with_async_hook_closes_the_async_client() -> None:
-    hook = FakeGeminiApi().hook()
+def test_run_with_async_hook_closes_the_async_client(mocked: GeminiTunedModelsHook) -> None:
+    """Only the clients are built; nothing is sent."""
 
     async def main() -> bool:
-        await hook.aget_client()
+        await mocked.aget_client()
         return True
 
-    assert run_with_async_hook(hook, main) is True
-    assert hook._async_client is None
+    assert run_with_async_hook(mocked, main) is True
+    assert mocked._async_client is None
     # A second run gets a fresh client bound to its own event loop.
-    assert run_with_async_hook(hook, main) is True
+    assert run_with_async_hook(mocked, main) is True

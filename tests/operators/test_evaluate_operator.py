@@ -1,16 +1,23 @@
-"""EvaluateTunedModelOperator: sources, results file, failure policy, quality gate, emulator."""
+"""EvaluateTunedModelOperator on the bundled emulator: scores, sources, results file, failures.
+
+Models tuned on the emulator answer; its fault injection scripts errors and
+latency, and :class:`~tests.traffic.Traffic` counts the requests. Arguments and
+request shapes are in ``test_evaluate_requests.py``.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
+from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_tunedmodels.core.errors import NotFoundError
+from airflow_provider_tunedmodels.emulator.faults import FaultRule
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.operators import evaluate as evaluate_module
 from airflow_provider_tunedmodels.operators.evaluate import (
     EvaluateTunedModelOperator,
@@ -18,59 +25,63 @@ from airflow_provider_tunedmodels.operators.evaluate import (
     QualityGateFailedError,
     TooManyFailedExamplesError,
 )
-from tests.emulator_support import emulator_hook, train
-from tests.operators.gemini_fake import (
-    HEAVY_PROVIDER_MODULES,
-    FakeGeminiApi,
-    error,
-    provider_modules_loaded_by,
-)
+from tests.emulator_support import emulator_hook, fast_retry, train
+from tests.operators.evaluate_support import EXAMPLES, TUNED, evaluate, read_jsonl
+from tests.traffic import Traffic
 
-TUNED = "tunedModels/router"
-BASELINE = "models/gemini-1.5-flash-001"
-EXAMPLES = [
-    {"text_input": "invoice wrong", "output": "billing"},
-    {"text_input": "app crashes", "output": "technical support"},
-    {"text_input": "reset password", "output": "account"},
-    {"text_input": "refund please", "output": "billing"},
-]
+BASELINE = "tunedModels/baseline"
+#: Tuned on the baseline's answers: no better than the baseline.
+COPYCAT = "tunedModels/copycat"
+#: The baseline gets one of four exactly right, and the others roughly.
+BASELINE_ANSWERS = {
+    "invoice wrong": "Billing",
+    "app crashes": "support",
+    "reset password": "password reset",
+    "refund please": "refunds",
+}
+#: Attempts per request of the operator's hook.
+ATTEMPTS = 3
+#: Seconds the emulator holds every generation request, so that concurrent ones overlap.
+LATENCY = 0.02
+#: Fails every attempt of the next tuned-model request: with ``max_concurrency=1`` that
+#: is the first example's, as the tuned model is asked before the baseline.
+FIRST_TUNED_REQUEST_FAILS = FaultRule("500", route="tunedModels.generateContent", count=ATTEMPTS)
+
+
+@pytest.fixture(scope="module")
+def models(emulator: RunningEmulator) -> None:
+    """Train the models once: ``router`` on :data:`EXAMPLES`, the other two on the baseline's answers."""
+    hook = emulator_hook(emulator)
+    try:
+        train(hook, "router", [(e["text_input"], e["output"]) for e in EXAMPLES])
+        train(hook, "baseline", list(BASELINE_ANSWERS.items()))
+        train(hook, "copycat", list(BASELINE_ANSWERS.items()))
+    finally:
+        hook.close()
 
 
 @pytest.fixture
-def api() -> FakeGeminiApi:
-    fake = FakeGeminiApi()
-    # The tuned model knows every answer; the baseline gets half of them roughly right.
-    fake.replies[TUNED] = {e["text_input"]: e["output"] for e in EXAMPLES}
-    fake.replies[BASELINE] = {
-        "invoice wrong": "Billing",
-        "app crashes": "support",
-        "reset password": "password reset",
-        "refund please": "refunds",
-    }
-    return fake
+def hook(
+    emulator: RunningEmulator, models: None, traffic: Traffic
+) -> Iterator[GeminiTunedModelsHook]:
+    """A hook for the emulator, seen through ``traffic``."""
+    hook = emulator_hook(emulator, fast_retry(ATTEMPTS), traffic=traffic)
+    yield hook
+    hook.close()
 
 
-def evaluate(api: FakeGeminiApi, results_path: Any, **kwargs: Any) -> dict[str, Any]:
-    arguments: dict[str, Any] = {
-        "task_id": "evaluate",
-        "tuned_model_name": TUNED,
-        "eval_set": EXAMPLES,
-        "results_path": results_path,
-        **kwargs,
-    }
-    operator = EvaluateTunedModelOperator(**arguments)
-    operator.hook = api.hook()
-    return operator.execute(context={})  # type: ignore[arg-type]
+def generate_requests(traffic: Traffic) -> int:
+    """How many generation requests were sent (each retry counts)."""
+    return len(traffic.bodies(":generateContent"))
 
 
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    return [json.loads(line) for line in path.read_text().splitlines()]
+# --- scores and results file ---------------------------------------------------------------------
 
 
-def test_tuned_model_alone(api: FakeGeminiApi, tmp_path: Path) -> None:
+def test_tuned_model_alone(hook: GeminiTunedModelsHook, tmp_path: Path) -> None:
     results = tmp_path / "out" / "results.jsonl"
 
-    summary = evaluate(api, str(results))
+    summary = evaluate(hook, str(results))
 
     assert summary == {
         "examples": 4,
@@ -103,8 +114,8 @@ def test_tuned_model_alone(api: FakeGeminiApi, tmp_path: Path) -> None:
     assert json.loads(json.dumps(summary)) == summary
 
 
-def test_against_a_baseline(api: FakeGeminiApi, tmp_path: Path) -> None:
-    summary = evaluate(api, tmp_path / "r.jsonl", baseline_model=BASELINE, metrics=["exact_match"])
+def test_against_a_baseline(hook: GeminiTunedModelsHook, tmp_path: Path) -> None:
+    summary = evaluate(hook, tmp_path / "r.jsonl", baseline_model=BASELINE, metrics=["exact_match"])
 
     assert summary["models"]["baseline"] == {
         "model": BASELINE,
@@ -116,60 +127,59 @@ def test_against_a_baseline(api: FakeGeminiApi, tmp_path: Path) -> None:
     assert first["baseline"] == {"prediction": "Billing", "scores": {"exact_match": 1.0}}
 
 
-def test_a_bare_id_is_a_tuned_model(api: FakeGeminiApi, tmp_path: Path) -> None:
-    summary = evaluate(api, tmp_path / "r.jsonl", tuned_model_name="router")
-
-    assert summary["models"]["tuned"]["model"] == TUNED
-    assert {path for _, path in api.requests} == {f"/v1beta/{TUNED}:generateContent"}
-
-
-def test_generation_config_is_sent_with_every_request(api: FakeGeminiApi, tmp_path: Path) -> None:
-    evaluate(api, tmp_path / "r.jsonl", generation_config={"temperature": 0})
-
-    assert [body["generationConfig"] for body in api.generate_bodies] == [{"temperature": 0.0}] * 4
-
-
-def test_jsonl_file_and_object_storage_uris(api: FakeGeminiApi, tmp_path: Path) -> None:
+def test_jsonl_file_and_object_storage_uris(hook: GeminiTunedModelsHook, tmp_path: Path) -> None:
     source = tmp_path / "eval.jsonl"
     source.write_text("\n".join(json.dumps(e) for e in EXAMPLES) + "\n")
 
-    summary = evaluate(api, f"file://{tmp_path}/uri/results.jsonl", eval_set=f"file://{source}")
+    summary = evaluate(hook, f"file://{tmp_path}/uri/results.jsonl", eval_set=f"file://{source}")
 
     assert summary["scored"] == 4
     assert summary["results_path"] == f"file://{tmp_path}/uri/results.jsonl"
     assert len(read_jsonl(tmp_path / "uri" / "results.jsonl")) == 4
 
 
-def test_csv_file_positions_are_line_numbers(api: FakeGeminiApi, tmp_path: Path) -> None:
+def test_csv_file_positions_are_line_numbers(hook: GeminiTunedModelsHook, tmp_path: Path) -> None:
     source = tmp_path / "eval.csv"
     source.write_text("prompt,target\ninvoice wrong,billing\napp crashes,technical support\n")
 
-    summary = evaluate(api, tmp_path / "r.jsonl", eval_set=str(source))
+    summary = evaluate(hook, tmp_path / "r.jsonl", eval_set=str(source))
 
     assert summary["models"]["tuned"]["scores"]["exact_match"] == 1.0
     assert [line["position"] for line in read_jsonl(tmp_path / "r.jsonl")] == [2, 3]
 
 
-def test_concurrency_is_bounded(api: FakeGeminiApi, tmp_path: Path) -> None:
-    examples = [{"input": f"q{i}", "output": f"Q{i}"} for i in range(30)]
+def test_concurrency_is_bounded(
+    hook: GeminiTunedModelsHook, traffic: Traffic, faults: RunningEmulator, tmp_path: Path
+) -> None:
+    faults.set_faults(FaultRule("latency", route="tunedModels.generateContent", seconds=LATENCY))
+    examples = [{"input": f"q{i}", "output": f"Q{i}"} for i in range(12)]
 
     summary = evaluate(
-        api, tmp_path / "r.jsonl", eval_set=examples, baseline_model=BASELINE, max_concurrency=3
+        hook, tmp_path / "r.jsonl", eval_set=examples, baseline_model=BASELINE, max_concurrency=3
     )
 
-    assert summary["scored"] == 30
-    assert api.max_in_flight == 3
-    assert len(api.generate_bodies) == 60
+    assert summary["scored"] == 12
+    assert traffic.max_in_flight == 3
+    assert generate_requests(traffic) == 24
+
+
+# --- failure policy (scripted by emulator faults) ------------------------------------------------
 
 
 def test_failed_examples_are_reported_and_left_out_of_the_means(
-    api: FakeGeminiApi, tmp_path: Path
+    hook: GeminiTunedModelsHook, faults: RunningEmulator, tmp_path: Path
 ) -> None:
-    api.replies[TUNED]["app crashes"] = error(400, "INVALID_ARGUMENT", "prompt rejected")
-    records = [*EXAMPLES, {"text_input": "no output here"}]
+    faults.set_faults(FIRST_TUNED_REQUEST_FAILS)
+    # "app crashes" comes first: its tuned-model request is the one that fails.
+    records = [EXAMPLES[1], EXAMPLES[0], *EXAMPLES[2:], {"text_input": "no output here"}]
 
     summary = evaluate(
-        api, tmp_path / "r.jsonl", eval_set=records, baseline_model=BASELINE, max_failure_rate=0.5
+        hook,
+        tmp_path / "r.jsonl",
+        eval_set=records,
+        baseline_model=BASELINE,
+        max_failure_rate=0.5,
+        max_concurrency=1,
     )
 
     assert (summary["examples"], summary["scored"], summary["failed"]) == (5, 3, 2)
@@ -177,58 +187,71 @@ def test_failed_examples_are_reported_and_left_out_of_the_means(
     assert summary["models"]["tuned"]["failed"] == 1
     assert summary["models"]["baseline"]["failed"] == 0
     assert summary["models"]["tuned"]["scores"]["exact_match"] == 1.0
+    # The baseline answered app crashes too, but models are compared on the same examples.
     assert summary["models"]["baseline"]["scores"]["exact_match"] == pytest.approx(1 / 3)
     lines = read_jsonl(tmp_path / "r.jsonl")
-    assert lines[1]["tuned"]["error"].startswith("InvalidArgumentError: INVALID_ARGUMENT (400)")
-    assert lines[1]["baseline"]["prediction"] == "support"
+    assert lines[0]["tuned"]["error"].startswith("ServerError: INTERNAL (500)")
+    assert lines[0]["baseline"]["prediction"] == "support"
     assert lines[4] == {"position": 5, "error": "invalid record: output is missing"}
 
 
 def test_too_many_failures_fail_the_task_after_writing_the_results(
-    api: FakeGeminiApi, tmp_path: Path
+    hook: GeminiTunedModelsHook, faults: RunningEmulator, tmp_path: Path
 ) -> None:
-    api.replies[TUNED]["app crashes"] = error(400, "INVALID_ARGUMENT", "prompt rejected")
+    faults.set_faults(FIRST_TUNED_REQUEST_FAILS)
 
     with pytest.raises(TooManyFailedExamplesError, match=r"1 of 4 examples failed \(25.0%\)"):
-        evaluate(api, tmp_path / "r.jsonl", max_failure_rate=0.2)
+        evaluate(hook, tmp_path / "r.jsonl", max_failure_rate=0.2, max_concurrency=1)
 
     assert len(read_jsonl(tmp_path / "r.jsonl")) == 4
     assert not issubclass(TooManyFailedExamplesError, AirflowFailException)
 
 
 def test_an_error_that_would_hit_every_example_stops_at_once(
-    api: FakeGeminiApi, tmp_path: Path
+    hook: GeminiTunedModelsHook, traffic: Traffic, tmp_path: Path
 ) -> None:
-    api.model_errors[TUNED] = error(404, "NOT_FOUND", "no such tuned model")
     examples = [{"input": f"q{i}", "output": "a"} for i in range(200)]
 
-    with pytest.raises(NotFoundError, match="no such tuned model"):
-        evaluate(api, tmp_path / "r.jsonl", eval_set=examples, max_concurrency=2)
+    with pytest.raises(NotFoundError, match="tunedModels/missing does not exist"):
+        evaluate(
+            hook,
+            tmp_path / "r.jsonl",
+            tuned_model_name="tunedModels/missing",
+            eval_set=examples,
+            max_concurrency=2,
+        )
 
-    assert len(api.generate_bodies) <= 2 * 2
+    assert generate_requests(traffic) <= 2 * 2
     assert list(tmp_path.iterdir()) == []
 
 
 def test_a_run_of_failures_aborts_the_evaluation(
-    api: FakeGeminiApi, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    hook: GeminiTunedModelsHook,
+    traffic: Traffic,
+    faults: RunningEmulator,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(evaluate_module, "ABORT_AFTER_CONSECUTIVE_FAILURES", 5)
-    api.model_errors[TUNED] = error(500, "INTERNAL", "server down")
+    faults.set_faults(FaultRule("500", route="tunedModels.generateContent"))
     examples = [{"input": f"q{i}", "output": "a"} for i in range(200)]
 
     with pytest.raises(EvaluationAbortedError, match="the last 5 examples all failed"):
         evaluate(
-            api, tmp_path / "r.jsonl", eval_set=examples, max_concurrency=2, max_failure_rate=1
+            hook, tmp_path / "r.jsonl", eval_set=examples, max_concurrency=2, max_failure_rate=1
         )
 
-    # Each example is tried 3 times (the hook's retries); at most a window more were started.
-    assert len(api.generate_bodies) <= (5 + 2 * 2) * 3
+    # Each example is tried ATTEMPTS times; at most a window more were started.
+    assert generate_requests(traffic) <= (5 + 2 * 2) * ATTEMPTS
     assert list(tmp_path.iterdir()) == []
 
 
-def test_quality_gate_passes(api: FakeGeminiApi, tmp_path: Path) -> None:
+# --- quality gate --------------------------------------------------------------------------------
+
+
+def test_quality_gate_passes(hook: GeminiTunedModelsHook, tmp_path: Path) -> None:
     summary = evaluate(
-        api,
+        hook,
         tmp_path / "r.jsonl",
         baseline_model=BASELINE,
         min_score=0.9,
@@ -244,13 +267,12 @@ def test_quality_gate_passes(api: FakeGeminiApi, tmp_path: Path) -> None:
     }
 
 
-def test_quality_gate_fails_with_the_scores(api: FakeGeminiApi, tmp_path: Path) -> None:
-    api.replies[TUNED] = dict(api.replies[BASELINE])  # no better than the baseline
-
+def test_quality_gate_fails_with_the_scores(hook: GeminiTunedModelsHook, tmp_path: Path) -> None:
     with pytest.raises(QualityGateFailedError) as caught:
         evaluate(
-            api,
+            hook,
             tmp_path / "r.jsonl",
+            tuned_model_name=COPYCAT,
             baseline_model=BASELINE,
             min_score=0.5,
             metric="exact_match",
@@ -258,7 +280,7 @@ def test_quality_gate_fails_with_the_scores(api: FakeGeminiApi, tmp_path: Path) 
         )
 
     message = str(caught.value)
-    assert message.startswith(f"{TUNED} fails the quality gate: exact_match 0.2500 is below")
+    assert message.startswith(f"{COPYCAT} fails the quality gate: exact_match 0.2500 is below")
     assert "does not beat the baseline's 0.2500" in message
     assert f"baseline {BASELINE}: exact_match 0.2500, token_f1" in message
     assert "4 of 4 examples scored" in message
@@ -266,58 +288,7 @@ def test_quality_gate_fails_with_the_scores(api: FakeGeminiApi, tmp_path: Path) 
     assert len(read_jsonl(tmp_path / "r.jsonl")) == 4
 
 
-def test_an_unreadable_source_fails_without_retries(api: FakeGeminiApi, tmp_path: Path) -> None:
-    source = tmp_path / "eval.txt"
-    source.write_text("whatever")
-
-    with pytest.raises(AirflowFailException, match="file_format"):
-        evaluate(api, tmp_path / "r.jsonl", eval_set=str(source))
-    assert api.requests == []
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "expected"),
-    [
-        ({"metrics": ["bleu"]}, "unknown metric 'bleu'"),
-        ({"metrics": []}, "at least one metric"),
-        ({"metrics": ["exact_match"], "min_score": 0.5}, "'token_f1': must be one of metrics"),
-        ({"max_concurrency": 0}, "max_concurrency 0"),
-        ({"max_failure_rate": 1.5}, "max_failure_rate 1.5"),
-        ({"min_score": 2}, "min_score 2"),
-        ({"require_improvement": True}, "needs a baseline_model"),
-    ],
-)
-def test_invalid_arguments_fail_when_the_dag_is_parsed(
-    kwargs: dict[str, Any], expected: str
-) -> None:
-    with pytest.raises(ValueError, match=expected):
-        EvaluateTunedModelOperator(
-            task_id="t", tuned_model_name=TUNED, eval_set=EXAMPLES, results_path="r.jsonl", **kwargs
-        )
-
-
-def test_template_fields() -> None:
-    assert set(EvaluateTunedModelOperator.template_fields) == {
-        "tuned_model_name",
-        "eval_set",
-        "results_path",
-        "baseline_model",
-        "generation_config",
-    }
-
-
-def test_exceptions_are_airflow_exceptions() -> None:
-    assert issubclass(EvaluationAbortedError, AirflowException)
-    assert issubclass(QualityGateFailedError, AirflowFailException)
-
-
-def test_module_import_is_cheap() -> None:
-    loaded = provider_modules_loaded_by("airflow_provider_tunedmodels.operators.evaluate")
-    assert "airflow_provider_tunedmodels.operators.evaluate" in loaded
-    assert not loaded & HEAVY_PROVIDER_MODULES
-
-
-# --- against the emulator ------------------------------------------------------------------------
+# --- whole evaluations on the emulator -----------------------------------------------------------
 
 
 TRAINING = [

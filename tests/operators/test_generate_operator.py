@@ -1,144 +1,239 @@
-"""GenerateContentOperator: request shapes, ordering, bounded concurrency, failures, emulator."""
+"""GenerateContentOperator: request shapes, answers, order, bounded concurrency, failures.
+
+What is sent is checked against respx routes; answers, retries, failures and
+concurrency run against a model tuned on the bundled emulator, with the
+emulator's fault injection scripting errors and latency and
+:class:`~tests.traffic.Traffic` counting the requests in flight.
+"""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
+import respx
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_tunedmodels.core.errors import InvalidArgumentError
+from airflow_provider_tunedmodels.emulator.faults import FaultRule
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.operators.generate import GenerateContentOperator
 from tests.emulator_support import emulator_hook, train
-from tests.operators.gemini_fake import (
-    HEAVY_PROVIDER_MODULES,
-    FakeGeminiApi,
-    error,
-    provider_modules_loaded_by,
-)
+from tests.operators.import_cost import HEAVY_PROVIDER_MODULES, provider_modules_loaded_by
+from tests.operators.wire import answer, received, sent_json
+from tests.traffic import Traffic
 
 TUNED = "tunedModels/router"
 GENERATE_PATH = f"/v1beta/{TUNED}:generateContent"
+#: What the tuned model learnt; it answers other prompts with the closest example's output.
+TRAINING = [
+    ("My invoice is wrong", "billing"),
+    ("invoice wrong", "billing"),
+    ("app crashes", "technical"),
+    ("hi", "hello"),
+    ("route this", "routed"),
+    *[(f"prompt {index}", f"answer {index}") for index in range(9)],
+]
+#: Seconds the emulator holds every generation request, so that concurrent ones overlap.
+LATENCY = 0.05
 
 
-@pytest.fixture
-def api() -> FakeGeminiApi:
-    return FakeGeminiApi()
-
-
-def run(api: FakeGeminiApi, **kwargs: Any) -> Any:
+def run(hook: GeminiTunedModelsHook, **kwargs: Any) -> Any:
     operator = GenerateContentOperator(task_id="generate", **{"model": TUNED, **kwargs})
-    operator.hook = api.hook()
+    operator.hook = hook
     return operator.execute(context={})  # type: ignore[arg-type]
 
 
-def test_one_prompt_gives_one_text(api: FakeGeminiApi) -> None:
-    api.replies[TUNED] = {"My invoice is wrong": "billing"}
+@pytest.fixture(scope="module")
+def router(emulator: RunningEmulator) -> str:
+    """The tuned model, trained once for the module on :data:`TRAINING`."""
+    hook = emulator_hook(emulator)
+    try:
+        return train(hook, "router", TRAINING)
+    finally:
+        hook.close()
 
-    assert run(api, prompt="My invoice is wrong") == "billing"
-    assert api.requests == [("POST", GENERATE_PATH)]
-    assert api.generate_bodies == [
+
+@pytest.fixture
+def hook(
+    emulator: RunningEmulator, router: str, traffic: Traffic
+) -> Iterator[GeminiTunedModelsHook]:
+    """A hook for the emulator, seen through ``traffic``."""
+    hook = emulator_hook(emulator, traffic=traffic)
+    yield hook
+    hook.close()
+
+
+# --- what is sent (respx) ------------------------------------------------------------------------
+
+
+def test_one_prompt_is_sent_as_one_user_turn(
+    api: respx.MockRouter, mocked: GeminiTunedModelsHook
+) -> None:
+    route = api.post(GENERATE_PATH).mock(return_value=answer("billing"))
+
+    assert run(mocked, prompt="My invoice is wrong") == "billing"
+    assert received(api) == [("POST", GENERATE_PATH)]
+    assert sent_json(route) == [
         {"contents": [{"role": "user", "parts": [{"text": "My invoice is wrong"}]}]}
     ]
 
 
-def test_generation_config_and_system_instruction_are_sent(api: FakeGeminiApi) -> None:
+def test_generation_config_and_system_instruction_are_sent(
+    api: respx.MockRouter, mocked: GeminiTunedModelsHook
+) -> None:
+    path = "/v1beta/models/gemini-1.5-flash-001:generateContent"
+    route = api.post(path).mock(return_value=answer("Hello."))
+
     run(
-        api,
+        mocked,
         model="models/gemini-1.5-flash-001",
         prompt="hello",
         generation_config={"temperature": 0.0, "max_output_tokens": 16},
         system_instruction="Answer with one word.",
     )
 
-    assert api.requests == [("POST", "/v1beta/models/gemini-1.5-flash-001:generateContent")]
-    body = api.generate_bodies[0]
+    assert received(api) == [("POST", path)]
+    [body] = sent_json(route)
     assert body["generationConfig"] == {"temperature": 0.0, "maxOutputTokens": 16}
     assert body["systemInstruction"] == {"parts": [{"text": "Answer with one word."}]}
 
 
-def test_many_prompts_keep_their_order_with_bounded_concurrency(api: FakeGeminiApi) -> None:
+def test_contents_are_sent_as_one_conversation(
+    api: respx.MockRouter, mocked: GeminiTunedModelsHook
+) -> None:
+    contents = [
+        {"role": "user", "parts": [{"text": "hi"}]},
+        {"role": "model", "parts": [{"text": "hello"}]},
+        {"role": "user", "parts": [{"text": "route this"}]},
+    ]
+    route = api.post(GENERATE_PATH).mock(return_value=answer("routed"))
+
+    assert run(mocked, contents=contents) == "routed"
+    assert sent_json(route) == [{"contents": contents}]
+
+
+def test_a_blocked_prompt_gives_an_empty_text_and_a_warning(
+    api: respx.MockRouter, mocked: GeminiTunedModelsHook, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocked = httpx.Response(200, json={"promptFeedback": {"blockReason": "SAFETY"}})
+    api.post(GENERATE_PATH).mock(return_value=blocked)
+
+    result = run(mocked, prompt="bad", include_usage=True)
+
+    assert result == {"text": "", "finish_reason": None, "usage": {}}
+    assert "block reason: SAFETY" in capsys.readouterr().out
+
+
+def test_a_prompt_that_is_not_a_string_is_refused_before_sending(
+    api: respx.MockRouter, mocked: GeminiTunedModelsHook
+) -> None:
+    with pytest.raises(AirflowFailException, match=r"prompt\[1\]: expected a string, got int"):
+        run(mocked, prompt=["fine", 42])
+    assert api.calls.call_count == 0
+
+
+def test_a_malformed_model_name_is_refused_before_sending(
+    api: respx.MockRouter, mocked: GeminiTunedModelsHook
+) -> None:
+    with pytest.raises(AirflowFailException, match="model name"):
+        run(mocked, model="a/b", prompt="x")
+    assert api.calls.call_count == 0
+
+
+# --- answers from a tuned model (emulator) -------------------------------------------------------
+
+
+def test_one_prompt_gives_one_text(hook: GeminiTunedModelsHook, traffic: Traffic) -> None:
+    assert run(hook, prompt="My invoice is wrong") == "billing"
+    assert traffic.calls() == [("POST", GENERATE_PATH)]
+
+
+def test_many_prompts_keep_their_order_with_bounded_concurrency(
+    hook: GeminiTunedModelsHook, traffic: Traffic, faults: RunningEmulator
+) -> None:
+    faults.set_faults(FaultRule("latency", route="tunedModels.generateContent", seconds=LATENCY))
     prompts = [f"prompt {index}" for index in range(9)]
 
-    answers = run(api, prompt=prompts, max_concurrency=3)
+    started = time.monotonic()
+    answers = run(hook, prompt=prompts, max_concurrency=3)
+    elapsed = time.monotonic() - started
 
-    assert answers == [prompt.upper() for prompt in prompts]
-    assert api.max_in_flight == 3
-    assert len(api.generate_bodies) == 9
+    assert answers == [f"answer {index}" for index in range(9)]
+    assert traffic.max_in_flight == 3
+    sent = [body["contents"][0]["parts"][0]["text"] for body in traffic.bodies(":generateContent")]
+    assert sorted(sent) == sorted(prompts)  # each prompt sent once
+    # Three at a time, each held LATENCY seconds by the server: at least three rounds.
+    assert elapsed >= 3 * LATENCY
 
 
-def test_a_list_of_one_prompt_gives_a_list(api: FakeGeminiApi) -> None:
-    assert run(api, prompt=["only"]) == ["ONLY"]
+def test_a_list_of_one_prompt_gives_a_list(hook: GeminiTunedModelsHook) -> None:
+    assert run(hook, prompt=["hi"]) == ["hello"]
 
 
-def test_contents_is_one_conversation(api: FakeGeminiApi) -> None:
+def test_contents_are_answered_from_the_last_user_turn(hook: GeminiTunedModelsHook) -> None:
     contents = [
         {"role": "user", "parts": [{"text": "hi"}]},
         {"role": "model", "parts": [{"text": "hello"}]},
         {"role": "user", "parts": [{"text": "route this"}]},
     ]
 
-    assert run(api, contents=contents) == "ROUTE THIS"
-    assert api.generate_bodies == [{"contents": contents}]
+    assert run(hook, contents=contents) == "routed"
 
 
-def test_usage_can_be_returned(api: FakeGeminiApi) -> None:
-    api.replies[TUNED] = {"a": "billing"}
-
-    assert run(api, prompt=["a"], include_usage=True) == [
+def test_usage_can_be_returned(hook: GeminiTunedModelsHook) -> None:
+    # The emulator counts one token per four characters, rounded up.
+    assert run(hook, prompt=["My invoice is wrong"], include_usage=True) == [
         {
             "text": "billing",
             "finish_reason": "STOP",
-            "usage": {"promptTokenCount": 3, "candidatesTokenCount": 2, "totalTokenCount": 5},
+            "usage": {"promptTokenCount": 5, "candidatesTokenCount": 2, "totalTokenCount": 7},
         }
     ]
 
 
-def test_a_blocked_prompt_gives_an_empty_text_and_a_warning(
-    api: FakeGeminiApi, capsys: pytest.CaptureFixture[str]
+def test_transient_errors_are_retried(
+    hook: GeminiTunedModelsHook, traffic: Traffic, faults: RunningEmulator
 ) -> None:
-    blocked = httpx.Response(200, json={"promptFeedback": {"blockReason": "SAFETY"}})
-    api.replies[TUNED] = {"bad": blocked}
+    faults.set_faults(FaultRule("503", route="tunedModels.generateContent", count=1))
 
-    result = run(api, prompt="bad", include_usage=True)
-
-    assert result == {"text": "", "finish_reason": None, "usage": {}}
-    assert "block reason: SAFETY" in capsys.readouterr().out
+    assert run(hook, prompt="app crashes") == "technical"
+    assert traffic.calls() == [("POST", GENERATE_PATH)] * 2
 
 
-def test_transient_errors_are_retried(api: FakeGeminiApi) -> None:
-    replies = iter([error(503, "UNAVAILABLE"), httpx.Response(200, json={"candidates": []})])
-    api.replies[TUNED] = {}
-    original = api._generate
+def test_a_request_that_fails_fails_the_task(hook: GeminiTunedModelsHook) -> None:
+    too_long = "x" * 40_001  # above the longest input a tuned model accepts
 
-    def flaky(model: str, body: dict[str, Any]) -> httpx.Response:
-        reply = next(replies, None)
-        return reply if reply is not None and reply.status_code == 503 else original(model, body)
-
-    api._generate = flaky  # type: ignore[method-assign]
-
-    assert run(api, prompt="again") == "AGAIN"
+    with pytest.raises(InvalidArgumentError, match="longer than the tuned model's limit"):
+        run(hook, prompt=["hi", too_long, "app crashes"])
 
 
-def test_a_request_that_fails_fails_the_task(api: FakeGeminiApi) -> None:
-    api.replies[TUNED] = {"too long": error(400, "INVALID_ARGUMENT", "input too long")}
+def test_generates_with_usage_and_two_requests_at_a_time(
+    router: str, hook: GeminiTunedModelsHook, traffic: Traffic
+) -> None:
+    operator = GenerateContentOperator(
+        task_id="generate",
+        model=router,
+        prompt=["invoice wrong", "app crashes", "my invoice is wrong"],
+        generation_config={"temperature": 0.0},
+        include_usage=True,
+        max_concurrency=2,
+    )
+    operator.hook = hook
 
-    with pytest.raises(InvalidArgumentError, match="input too long"):
-        run(api, prompt=["fine", "too long", "also fine"])
+    answers = operator.execute(context={})  # type: ignore[arg-type]
+
+    assert [answer["text"] for answer in answers] == ["billing", "technical", "billing"]
+    assert traffic.max_in_flight <= 2
+    assert all(answer["finish_reason"] == "STOP" for answer in answers)
+    assert all(answer["usage"]["totalTokenCount"] > 0 for answer in answers)
 
 
-def test_a_prompt_that_is_not_a_string_is_refused_before_sending(api: FakeGeminiApi) -> None:
-    with pytest.raises(AirflowFailException, match=r"prompt\[1\]: expected a string, got int"):
-        run(api, prompt=["fine", 42])
-    assert api.requests == []
-
-
-def test_a_malformed_model_name_is_refused_before_sending(api: FakeGeminiApi) -> None:
-    with pytest.raises(AirflowFailException, match="model name"):
-        run(api, model="a/b", prompt="x")
-    assert api.requests == []
+# --- arguments -----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -170,26 +265,3 @@ def test_module_import_is_cheap() -> None:
     loaded = provider_modules_loaded_by("airflow_provider_tunedmodels.operators.generate")
     assert "airflow_provider_tunedmodels.operators.generate" in loaded
     assert not loaded & HEAVY_PROVIDER_MODULES
-
-
-# --- against the emulator ------------------------------------------------------------------------
-
-
-def test_generates_with_a_tuned_model_on_the_emulator(emulator: RunningEmulator) -> None:
-    hook = emulator_hook(emulator)
-    name = train(hook, "router", [("invoice wrong", "billing"), ("app crashes", "technical")])
-    operator = GenerateContentOperator(
-        task_id="generate",
-        model=name,
-        prompt=["invoice wrong", "app crashes", "my invoice is wrong"],
-        generation_config={"temperature": 0.0},
-        include_usage=True,
-        max_concurrency=2,
-    )
-    operator.hook = hook
-
-    answers = operator.execute(context={})  # type: ignore[arg-type]
-
-    assert [answer["text"] for answer in answers] == ["billing", "technical", "billing"]
-    assert all(answer["finish_reason"] == "STOP" for answer in answers)
-    assert all(answer["usage"]["totalTokenCount"] > 0 for answer in answers)

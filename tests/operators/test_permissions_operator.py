@@ -1,303 +1,313 @@
-"""TunedModelPermissionsOperator: local checks, idempotent grant / update / revoke, emulator runs."""
+"""TunedModelPermissionsOperator on the bundled emulator: idempotent grant / update / revoke.
+
+:class:`~tests.traffic.Traffic` shows which requests the operator sent, and lets
+a second client change the model at the exact moment a real race would.
+Arguments and request shapes are in ``test_permissions_requests.py``.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 from airflow.sdk.exceptions import AirflowFailException
 
-from airflow_provider_tunedmodels.core.errors import AlreadyExistsError, InvalidRequestError
+from airflow_provider_tunedmodels.emulator.auth import DEFAULT_USER_EMAIL
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
+from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.operators.permissions import TunedModelPermissionsOperator
-from tests.emulator_support import emulator_hook, train
-from tests.operators.gemini_fake import (
-    HEAVY_PROVIDER_MODULES,
-    OWNER,
-    FakeGeminiApi,
-    error,
-    provider_modules_loaded_by,
-)
+from tests.emulator_support import BASE_MODEL, emulator_hook, train
+from tests.operators.permissions_support import CREATE, LIST, run
+from tests.traffic import Traffic
 
-LIST = ("GET", "/v1beta/tunedModels/m1/permissions")
-CREATE = ("POST", "/v1beta/tunedModels/m1/permissions")
+#: The emulator's API key belongs to this user, who owns every model the tests create.
+OWNER = DEFAULT_USER_EMAIL
+NEW_MODEL = {
+    "baseModel": BASE_MODEL,
+    "tuningTask": {"trainingData": {"examples": {"examples": [{"textInput": "a", "output": "b"}]}}},
+}
+
+
+# --- fixtures ------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def second_client(emulator: RunningEmulator) -> Iterator[GeminiTunedModelsHook]:
+    hook = emulator_hook(emulator)
+    yield hook
+    hook.close()
 
 
 @pytest.fixture
-def api() -> FakeGeminiApi:
-    return FakeGeminiApi()
+def other(emulator: RunningEmulator, second_client: GeminiTunedModelsHook) -> GeminiTunedModelsHook:
+    """An emptied emulator holding tuned model ``m1``, and a second client of its owner.
+
+    The second client stands for another worker or a person in the console: it
+    sets permissions up and changes them behind the operator's back. The model
+    is still tuning, which does not matter to its permissions.
+    """
+    emulator.reset()
+    second_client.create_tuned_model(NEW_MODEL, tuned_model_id="m1")
+    return second_client
 
 
-def run(api: FakeGeminiApi, **kwargs: Any) -> dict[str, Any]:
-    arguments: dict[str, Any] = {"task_id": "share", "tuned_model_name": "m1", **kwargs}
-    operator = TunedModelPermissionsOperator(**arguments)
-    operator.hook = api.hook()
-    return operator.execute(context={})  # type: ignore[arg-type]
+@pytest.fixture
+def hook(
+    emulator: RunningEmulator, other: GeminiTunedModelsHook, traffic: Traffic
+) -> Iterator[GeminiTunedModelsHook]:
+    """The operator's hook: talks to the emulator through ``traffic``."""
+    hook = emulator_hook(emulator, traffic=traffic)
+    yield hook
+    hook.close()
 
 
-# --- arguments checked when the DAG is parsed --------------------------------------------------
+def grant(
+    other: GeminiTunedModelsHook, email: str | None, role: str, grantee_type: str = "USER"
+) -> dict[str, Any]:
+    """Give a permission on ``m1`` through the second client; return it in wire format."""
+    permission = {"granteeType": grantee_type, "role": role}
+    if email is not None:
+        permission["emailAddress"] = email
+    return other.create_permission("m1", permission).to_wire()
 
 
-@pytest.mark.parametrize(
-    ("kwargs", "expected"),
-    [
-        ({"action": "grant", "role": "OWNER"}, "transfer"),
-        ({"action": "grant"}, "role None: required for grant"),
-        ({"action": "update", "role": "ROLE_UNSPECIFIED"}, "one of READER, WRITER"),
-        ({"action": "revoke", "role": "READER"}, "omit it"),
-        ({"action": "share", "role": "READER"}, "action 'share'"),
-        ({"action": "grant", "role": "READER", "grantee_type": "DOMAIN"}, "grantee_type"),
-        ({"action": "grant", "role": "WRITER", "grantee_type": "EVERYONE"}, "only be a READER"),
-    ],
-)
-def test_invalid_arguments_fail_when_the_dag_is_parsed(
-    kwargs: dict[str, Any], expected: str
+def held(other: GeminiTunedModelsHook) -> list[dict[str, Any]]:
+    """The permissions on ``m1`` other than the owner's, as the emulator lists them."""
+    listed = [permission.to_wire() for permission in other.iter_permissions("m1")]
+    return [permission for permission in listed if permission["role"] != "OWNER"]
+
+
+# --- grant (emulator) ----------------------------------------------------------------------------
+
+
+def test_grant_creates_a_missing_permission(
+    hook: GeminiTunedModelsHook, other: GeminiTunedModelsHook, traffic: Traffic
 ) -> None:
-    with pytest.raises(InvalidRequestError, match=expected):
-        TunedModelPermissionsOperator(task_id="t", tuned_model_name="m1", **kwargs)
+    result = run(hook, action="grant", role="reader", email_address="ana@example.com")
 
-
-def test_owner_is_refused_with_advice_to_transfer_ownership() -> None:
-    with pytest.raises(InvalidRequestError) as caught:
-        TunedModelPermissionsOperator(
-            task_id="t",
-            tuned_model_name="m1",
-            action="grant",
-            email_address="a@x.com",
-            role="owner",
-        )
-    assert "use TransferTunedModelOwnershipOperator" in str(caught.value)
-
-
-@pytest.mark.parametrize(
-    ("grantee_type", "email", "expected"),
-    [
-        ("USER", None, "required for grantee_type USER"),
-        ("GROUP", "", "required for grantee_type GROUP"),
-        ("USER", "not-an-email", "not an email address"),
-        ("EVERYONE", "a@x.com", "must be omitted"),
-    ],
-)
-def test_grantee_is_checked_before_any_request(
-    api: FakeGeminiApi, grantee_type: str, email: str | None, expected: str
-) -> None:
-    with pytest.raises(AirflowFailException, match=expected):
-        run(api, action="grant", role="READER", grantee_type=grantee_type, email_address=email)
-    assert api.requests == []
-
-
-def test_a_malformed_model_name_is_refused_before_any_request(api: FakeGeminiApi) -> None:
-    with pytest.raises(AirflowFailException, match="tuned model name"):
-        run(api, tuned_model_name="models/x", action="revoke", email_address="a@x.com")
-    assert api.requests == []
-
-
-def test_template_fields() -> None:
-    assert TunedModelPermissionsOperator.template_fields == ("tuned_model_name", "email_address")
-
-
-def test_module_import_is_cheap() -> None:
-    loaded = provider_modules_loaded_by("airflow_provider_tunedmodels.operators.permissions")
-    assert "airflow_provider_tunedmodels.operators.permissions" in loaded
-    assert not loaded & HEAVY_PROVIDER_MODULES
-
-
-# --- grant ---------------------------------------------------------------------------------------
-
-
-def test_grant_creates_a_missing_permission(api: FakeGeminiApi) -> None:
-    result = run(api, action="grant", role="reader", email_address="ana@example.com")
-
+    [granted] = held(other)
+    assert granted["name"].startswith("tunedModels/m1/permissions/")
     assert result == {
         "tuned_model": "tunedModels/m1",
         "action": "grant",
         "changed": True,
         "permission": {
-            "name": "tunedModels/m1/permissions/p1",
+            "name": granted["name"],
             "granteeType": "USER",
             "emailAddress": "ana@example.com",
             "role": "READER",
         },
     }
-    assert api.requests == [LIST, CREATE]
+    assert traffic.calls() == [LIST, CREATE]
 
 
-def test_grant_again_is_a_no_op(api: FakeGeminiApi) -> None:
-    run(api, action="grant", role="READER", email_address="ana@example.com")
-    again = run(api, action="grant", role="READER", email_address="ANA@example.com")
+def test_grant_again_is_a_no_op(
+    hook: GeminiTunedModelsHook, other: GeminiTunedModelsHook, traffic: Traffic
+) -> None:
+    run(hook, action="grant", role="READER", email_address="ana@example.com")
+    again = run(hook, action="grant", role="READER", email_address="ANA@example.com")
 
     assert again["changed"] is False
     assert again["permission"]["role"] == "READER"
-    assert api.writes() == [CREATE]
-    assert len(api.permissions) == 1
+    assert traffic.writes() == [CREATE]
+    assert len(held(other)) == 1
 
 
-@pytest.mark.parametrize(("held", "email"), [("WRITER", "li@example.com"), ("OWNER", OWNER)])
-def test_grant_is_satisfied_by_a_stronger_role(api: FakeGeminiApi, held: str, email: str) -> None:
-    if held != "OWNER":
-        api.add_permission(email, held)
+@pytest.mark.parametrize(("role", "email"), [("WRITER", "li@example.com"), ("OWNER", OWNER)])
+def test_grant_is_satisfied_by_a_stronger_role(
+    hook: GeminiTunedModelsHook,
+    other: GeminiTunedModelsHook,
+    traffic: Traffic,
+    role: str,
+    email: str,
+) -> None:
+    if role != "OWNER":
+        grant(other, email, role)
 
-    result = run(api, action="grant", role="READER", email_address=email)
+    result = run(hook, action="grant", role="READER", email_address=email)
 
     assert result["changed"] is False
-    assert result["permission"]["role"] == held
-    assert api.writes() == []
+    assert result["permission"]["role"] == role
+    assert traffic.writes() == []
 
 
-def test_grant_over_a_weaker_role_fails_and_points_to_update(api: FakeGeminiApi) -> None:
-    api.add_permission("li@example.com", "READER")
+def test_grant_over_a_weaker_role_fails_and_points_to_update(
+    hook: GeminiTunedModelsHook, other: GeminiTunedModelsHook, traffic: Traffic
+) -> None:
+    grant(other, "li@example.com", "READER")
 
     with pytest.raises(AirflowFailException, match="use action='update' to change it to WRITER"):
-        run(api, action="grant", role="WRITER", email_address="li@example.com")
-    assert api.writes() == []
+        run(hook, action="grant", role="WRITER", email_address="li@example.com")
+    assert traffic.writes() == []
+    assert held(other)[0]["role"] == "READER"
 
 
-def test_grant_finds_the_grantee_on_a_later_page(api: FakeGeminiApi) -> None:
-    for index in range(4):
-        api.add_permission(f"user{index}@example.com", "READER")
+def test_grant_finds_the_grantee_on_a_later_page(
+    hook: GeminiTunedModelsHook, other: GeminiTunedModelsHook, traffic: Traffic
+) -> None:
+    # The emulator lists 10 permissions per page; with the owner's, these make 3 pages.
+    for index in range(20):
+        grant(other, f"user{index}@example.com", "READER")
 
-    result = run(api, action="grant", role="READER", email_address="user3@example.com")
-
-    assert result["changed"] is False
-    assert api.requests == [LIST] * 3
-    assert api.writes() == []
-
-
-def test_grant_to_everyone_sends_no_email(api: FakeGeminiApi) -> None:
-    bodies: list[dict[str, Any]] = []
-
-    def record(body: dict[str, Any]) -> None:
-        bodies.append(body)
-
-    api.on_create = record
-
-    result = run(api, action="grant", role="READER", grantee_type="EVERYONE")
-
-    assert bodies == [{"granteeType": "EVERYONE", "role": "READER"}]
-    assert result["permission"]["granteeType"] == "EVERYONE"
-
-
-def test_grant_that_loses_a_race_adopts_the_existing_permission(api: FakeGeminiApi) -> None:
-    def granted_meanwhile(body: dict[str, Any]) -> httpx.Response:
-        api.add_permission(body["emailAddress"], "READER")
-        return error(409, "ALREADY_EXISTS")
-
-    api.on_create = granted_meanwhile
-
-    result = run(api, action="grant", role="READER", email_address="ana@example.com")
+    result = run(hook, action="grant", role="READER", email_address="user19@example.com")
 
     assert result["changed"] is False
-    assert api.requests == [LIST, CREATE, LIST]
+    assert result["permission"]["emailAddress"] == "user19@example.com"
+    assert traffic.calls() == [LIST] * 3
+    assert [bool(sent.params.get("pageToken")) for sent in traffic.sent] == [False, True, True]
+    assert traffic.writes() == []
 
 
-def test_grant_conflict_without_a_visible_permission_is_raised(api: FakeGeminiApi) -> None:
-    api.on_create = lambda body: error(409, "ALREADY_EXISTS")
+def test_grant_that_loses_a_race_adopts_the_existing_permission(
+    hook: GeminiTunedModelsHook, other: GeminiTunedModelsHook, traffic: Traffic
+) -> None:
+    def granted_meanwhile(request: httpx.Request) -> None:
+        if (request.method, request.url.path) == CREATE:
+            grant(other, "ana@example.com", "READER")
 
-    with pytest.raises(AlreadyExistsError):
-        run(api, action="grant", role="READER", email_address="ana@example.com")
+    traffic.before = granted_meanwhile
+
+    result = run(hook, action="grant", role="READER", email_address="ana@example.com")
+
+    [winner] = held(other)
+    assert result["changed"] is False
+    assert result["permission"] == winner
+    assert traffic.calls() == [LIST, CREATE, LIST]
 
 
-# --- update --------------------------------------------------------------------------------------
+# --- update (emulator) ---------------------------------------------------------------------------
 
 
-def test_update_changes_the_role(api: FakeGeminiApi) -> None:
-    held = api.add_permission("li@example.com", "READER")
+def test_update_changes_the_role(
+    hook: GeminiTunedModelsHook, other: GeminiTunedModelsHook, traffic: Traffic
+) -> None:
+    reader = grant(other, "li@example.com", "READER")
 
-    result = run(api, action="update", role="WRITER", email_address="li@example.com")
+    result = run(hook, action="update", role="WRITER", email_address="li@example.com")
 
     assert result["changed"] is True
-    assert result["permission"] == {**held, "role": "WRITER"}
-    assert api.writes() == [("PATCH", f"/v1beta/{held['name']}")]
+    assert result["permission"] == {**reader, "role": "WRITER"}
+    assert held(other) == [{**reader, "role": "WRITER"}]
+    assert traffic.writes() == [("PATCH", f"/v1beta/{reader['name']}")]
 
 
-def test_update_to_the_same_role_is_a_no_op(api: FakeGeminiApi) -> None:
-    api.add_permission("li@example.com", "WRITER")
+def test_update_to_the_same_role_is_a_no_op(
+    hook: GeminiTunedModelsHook, other: GeminiTunedModelsHook, traffic: Traffic
+) -> None:
+    grant(other, "li@example.com", "WRITER")
 
-    result = run(api, action="update", role="WRITER", email_address="li@example.com")
+    result = run(hook, action="update", role="WRITER", email_address="li@example.com")
 
     assert result["changed"] is False
-    assert api.writes() == []
+    assert traffic.writes() == []
 
 
-def test_update_without_a_permission_fails_and_points_to_grant(api: FakeGeminiApi) -> None:
+def test_update_without_a_permission_fails_and_points_to_grant(
+    hook: GeminiTunedModelsHook, traffic: Traffic
+) -> None:
     with pytest.raises(AirflowFailException, match="use action='grant'"):
-        run(api, action="update", role="WRITER", email_address="li@example.com")
-    assert api.writes() == []
+        run(hook, action="update", role="WRITER", email_address="li@example.com")
+    assert traffic.writes() == []
 
 
-def test_update_of_the_owner_is_refused(api: FakeGeminiApi) -> None:
+def test_update_of_the_owner_is_refused(hook: GeminiTunedModelsHook, traffic: Traffic) -> None:
     with pytest.raises(AirflowFailException, match="transferring ownership"):
-        run(api, action="update", role="READER", email_address=OWNER)
-    assert api.writes() == []
+        run(hook, action="update", role="READER", email_address=OWNER)
+    assert traffic.writes() == []
 
 
-# --- revoke --------------------------------------------------------------------------------------
+# --- revoke (emulator) ---------------------------------------------------------------------------
 
 
-def test_revoke_deletes_the_permission(api: FakeGeminiApi) -> None:
-    held = api.add_permission("li@example.com", "WRITER")
+def test_revoke_deletes_the_permission(
+    hook: GeminiTunedModelsHook, other: GeminiTunedModelsHook, traffic: Traffic
+) -> None:
+    writer = grant(other, "li@example.com", "WRITER")
 
-    result = run(api, action="revoke", email_address="li@example.com")
+    result = run(hook, action="revoke", email_address="li@example.com")
 
     assert result == {
         "tuned_model": "tunedModels/m1",
         "action": "revoke",
         "changed": True,
-        "permission": held,
+        "permission": writer,
     }
-    assert api.writes() == [("DELETE", f"/v1beta/{held['name']}")]
-    assert api.permissions == []
+    assert traffic.writes() == [("DELETE", f"/v1beta/{writer['name']}")]
+    assert held(other) == []
 
 
-def test_revoke_for_everyone(api: FakeGeminiApi) -> None:
-    api.add_permission("li@example.com", "READER")
-    public = api.add_permission(None, "READER", grantee_type="EVERYONE")
+def test_revoke_for_everyone(hook: GeminiTunedModelsHook, other: GeminiTunedModelsHook) -> None:
+    grant(other, "li@example.com", "READER")
+    public = grant(other, None, "READER", grantee_type="EVERYONE")
 
-    result = run(api, action="revoke", grantee_type="EVERYONE")
+    result = run(hook, action="revoke", grantee_type="EVERYONE")
 
     assert result["permission"] == public
-    assert [p["emailAddress"] for p in api.permissions] == ["li@example.com"]
+    assert [p.get("emailAddress") for p in held(other)] == ["li@example.com"]
 
 
-def test_revoke_of_a_missing_permission_is_a_no_op(api: FakeGeminiApi) -> None:
-    result = run(api, action="revoke", email_address="li@example.com")
+def test_revoke_of_a_missing_permission_is_a_no_op(
+    hook: GeminiTunedModelsHook, traffic: Traffic
+) -> None:
+    result = run(hook, action="revoke", email_address="li@example.com")
 
     assert result["changed"] is False
     assert result["permission"] is None
-    assert api.writes() == []
+    assert traffic.writes() == []
 
 
-def test_revoke_of_a_missing_permission_can_fail(api: FakeGeminiApi) -> None:
+def test_revoke_of_a_missing_permission_can_fail(hook: GeminiTunedModelsHook) -> None:
     with pytest.raises(AirflowFailException, match="no permission on tunedModels/m1 to revoke"):
-        run(api, action="revoke", email_address="li@example.com", ignore_if_missing=False)
+        run(hook, action="revoke", email_address="li@example.com", ignore_if_missing=False)
 
 
-def test_revoke_that_finds_the_permission_gone_is_a_no_op(api: FakeGeminiApi) -> None:
-    api.add_permission("li@example.com", "READER")
-    api.delete_replies = [error(404, "NOT_FOUND")]
+def test_revoke_that_finds_the_permission_gone_is_a_no_op(
+    hook: GeminiTunedModelsHook, other: GeminiTunedModelsHook, traffic: Traffic
+) -> None:
+    reader = grant(other, "li@example.com", "READER")
 
-    result = run(api, action="revoke", email_address="li@example.com")
+    def revoked_meanwhile(request: httpx.Request) -> None:
+        if request.method == "DELETE":
+            other.delete_permission(reader["name"])
+
+    traffic.before = revoked_meanwhile
+
+    result = run(hook, action="revoke", email_address="li@example.com")
 
     assert result["changed"] is False
+    assert traffic.writes() == [("DELETE", f"/v1beta/{reader['name']}")]
 
 
-def test_revoke_whose_retry_finds_it_gone_counts_as_revoked(api: FakeGeminiApi) -> None:
-    api.add_permission("li@example.com", "READER")
-    api.delete_replies = [error(503, "UNAVAILABLE"), error(404, "NOT_FOUND")]
+def test_revoke_whose_retry_finds_it_gone_counts_as_revoked(
+    hook: GeminiTunedModelsHook, other: GeminiTunedModelsHook, traffic: Traffic
+) -> None:
+    reader = grant(other, "li@example.com", "READER")
+    lost: list[str] = []
 
-    result = run(api, action="revoke", email_address="li@example.com")
+    def lose_the_first_answer(request: httpx.Request) -> None:
+        if request.method == "DELETE" and not lost:
+            lost.append(request.url.path)
+            raise httpx.ReadError("connection reset before the answer was read")
+
+    traffic.after = lose_the_first_answer
+
+    result = run(hook, action="revoke", email_address="li@example.com")
 
     assert result["changed"] is True
+    # The first DELETE did its work; its retry met NOT_FOUND.
+    assert traffic.writes() == [("DELETE", f"/v1beta/{reader['name']}")] * 2
+    assert held(other) == []
 
 
-def test_revoke_of_the_owner_is_refused(api: FakeGeminiApi) -> None:
+def test_revoke_of_the_owner_is_refused(hook: GeminiTunedModelsHook, traffic: Traffic) -> None:
     with pytest.raises(AirflowFailException, match="owner's permission cannot be changed"):
-        run(api, action="revoke", email_address=OWNER)
-    assert api.writes() == []
+        run(hook, action="revoke", email_address=OWNER)
+    assert traffic.writes() == []
 
 
-# --- against the emulator ------------------------------------------------------------------------
+# --- a whole lifecycle on the emulator -----------------------------------------------------------
 
 
 def test_lifecycle_against_the_emulator(emulator: RunningEmulator) -> None:
