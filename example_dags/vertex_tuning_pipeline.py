@@ -51,10 +51,10 @@ WORK_DIR = os.environ.get(
     "VERTEX_PIPELINE_DIR", os.path.join(tempfile.gettempdir(), "vertex_tuning_pipeline")
 )
 STAGING_PREFIX = os.environ.get("VERTEX_STAGING_PREFIX", "gs://support-tuning-data/router/")
-#: One folder per run: the logical date's day, or the run id when the run has none.
-RUN_DIR = (
-    f"{WORK_DIR}/{{{{ ds if logical_date else run_id | replace(':', '_') | replace('+', '_') }}}}"
-)
+#: Names a run: its logical date's day, or its run id when it has none.
+RUN_LABEL = "{{ ds if logical_date else run_id | replace(':', '_') | replace('+', '_') }}"
+#: One folder per run.
+RUN_DIR = f"{WORK_DIR}/{RUN_LABEL}"
 CHAMPION = vertex_tuned_model_asset("support-router-vertex")
 #: The metric the quality gate and the champion comparison use.
 METRIC = "token_f1"
@@ -99,7 +99,7 @@ with DAG(
         training_dataset=to_vertex_format(prepare.output["train_path"]),
         staging_prefix=STAGING_PREFIX,
         base_model=BASE_MODEL,
-        display_name="support router {{ run_id }}",
+        display_name=f"support router {RUN_LABEL}",
         description="Routes support tickets to a category.",
         labels={"team": "support", "pipeline": "vertex_tuning_pipeline"},
         hyperparameters={"epoch_count": 3, "adapter_size": 4},
@@ -145,7 +145,7 @@ with DAG(
     promote = UpdateVertexModelOperator(
         task_id="promote",
         model_name="{{ ti.xcom_pull(task_ids='tune', key='tuned_model').split('@')[0] }}",
-        description="Champion since {{ run_id }}: token F1 {{ '%.3f' % "
+        description=f"Champion since {RUN_LABEL}: token F1 {{{{ '%.3f' % "
         "ti.xcom_pull(task_ids='evaluate', key='models')['tuned']['scores']['token_f1'] }}.",
         labels={"team": "support", "stage": "champion"},
     )

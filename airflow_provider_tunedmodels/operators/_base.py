@@ -8,7 +8,7 @@ a backend is named by its hook class path, imported on first use.
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, cast
 
 from airflow.sdk import BaseOperator
 
@@ -65,10 +65,14 @@ class GeminiBaseOperator(TuningBaseOperator):
 
     @cached_property
     def hook(self) -> GeminiTunedModelsHook:
-        """The Gemini hook for ``conn_id``."""
-        from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
+        """The hook for ``conn_id``: Gemini's, or that of a subclass's ``hook_class_path``.
 
-        return GeminiTunedModelsHook(self.conn_id)
+        (The Vertex AI generate and evaluate operators reuse these operators with their
+        own backend, whose hook answers the same generation calls.)
+        """
+        from airflow_provider_tunedmodels.hooks.base import import_hook_class
+
+        return cast("GeminiTunedModelsHook", import_hook_class(self.hook_class_path)(self.conn_id))
 
     @property
     def gemini_conn_id(self) -> str:
