@@ -69,7 +69,7 @@ class AdminApi:
             return await handler(request)
         except ApiError as error:
             return error_reply(error)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
             return error_reply(invalid_argument(f"Invalid control request: {exc}"))
 
     async def _health(self, request: Request) -> Reply:
@@ -89,7 +89,10 @@ class AdminApi:
 
     async def _put_faults(self, request: Request) -> Reply:
         body = parse_json_body(await request.body())
-        rules = [FaultRule.from_json(rule) for rule in body.get("rules", [])]
+        given = body.get("rules", [])
+        if not isinstance(given, list) or not all(isinstance(rule, dict) for rule in given):
+            raise invalid_argument('"rules" must be a list of fault rule objects.')
+        rules = [FaultRule.from_json(rule) for rule in given]
         seed = body.get("seed")
         self.app.faults.configure(rules, seed=None if seed is None else int(seed))
         return json_reply(self._faults_json())

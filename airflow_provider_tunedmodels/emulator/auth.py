@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import secrets
 import time
 from collections.abc import Callable, Mapping
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_tunedmodels.emulator.errors import ApiError, error_info
+from airflow_provider_tunedmodels.emulator.wire import parse_json
 
 __all__ = [
     "DEFAULT_PROJECT_ID",
@@ -173,9 +173,9 @@ class Authenticator:
             return cached
         try:
             claims = self._verified_claims(token)
-        except OAuthError:
+            expiry = float(claims.get("exp", 0))
+        except (OAuthError, TypeError, ValueError, OverflowError):
             return None
-        expiry = float(claims.get("exp", 0))
         scopes = frozenset(str(claims.get("scope", "")).split()) or WRITE_SCOPES
         issued = _Token(str(claims["iss"]), expiry, scopes)
         if expiry > now:
@@ -283,8 +283,8 @@ class Authenticator:
 
         try:
             header_b64, payload_b64, signature_b64 = assertion.split(".")
-            header = json.loads(_b64decode(header_b64))
-            claims = json.loads(_b64decode(payload_b64))
+            header = parse_json(_b64decode(header_b64))
+            claims = parse_json(_b64decode(payload_b64))
             signature = _b64decode(signature_b64)
         except (ValueError, binascii.Error) as exc:
             raise OAuthError("invalid_grant", "Invalid JWT: malformed assertion.") from exc
@@ -323,7 +323,7 @@ class Authenticator:
         try:
             issued_at = float(claims["iat"])
             expiry = float(claims["exp"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise OAuthError("invalid_grant", "Invalid JWT: missing iat or exp.") from exc
         if (
             issued_at > now + _CLOCK_SKEW
