@@ -10,6 +10,7 @@
                                            ``{"email", "privateKeyId", "publicKeyPem"}``:
                                            trust an existing public key (or certificate)
 ``POST /_emulator/apiKeys``                ``{"email", "key"?}``: accept a new API key
+``GET /_emulator/openapi.json``            the OpenAPI description of the served APIs
 =========================================  ==================================================
 
 The control API needs no credentials: the emulator is meant to listen on
@@ -25,10 +26,12 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
+from airflow_provider_tunedmodels import __version__
 from airflow_provider_tunedmodels.emulator.errors import ApiError, invalid_argument, not_found
 from airflow_provider_tunedmodels.emulator.faults import FaultRule
+from airflow_provider_tunedmodels.emulator.openapi import openapi_document
 from airflow_provider_tunedmodels.emulator.responses import Reply, error_reply, json_reply
-from airflow_provider_tunedmodels.emulator.wire import parse_json_body
+from airflow_provider_tunedmodels.emulator.wire import dumps, parse_json_body
 
 if TYPE_CHECKING:
     from airflow_provider_tunedmodels.emulator.app import EmulatorApp
@@ -47,6 +50,7 @@ class AdminApi:
 
     def __init__(self, app: EmulatorApp) -> None:
         self.app = app
+        self._openapi_body: bytes | None = None
 
     async def handle(self, request: Request) -> Reply:
         """Serve one control request."""
@@ -59,6 +63,7 @@ class AdminApi:
             ("DELETE", "/_emulator/faults"): self._delete_faults,
             ("POST", "/_emulator/serviceAccounts"): self._service_account,
             ("POST", "/_emulator/apiKeys"): self._api_key,
+            ("GET", "/_emulator/openapi.json"): self._openapi,
         }
         handler = handlers.get(route)
         try:
@@ -71,6 +76,14 @@ class AdminApi:
             return error_reply(error)
         except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
             return error_reply(invalid_argument(f"Invalid control request: {exc}"))
+
+    async def _openapi(self, request: Request) -> Reply:
+        if self._openapi_body is None:
+            document = openapi_document(
+                self.app.router, title="Tuned models emulator", version=__version__
+            )
+            self._openapi_body = dumps(document)
+        return Reply(body=self._openapi_body)
 
     async def _health(self, request: Request) -> Reply:
         return json_reply({"status": "ok"})

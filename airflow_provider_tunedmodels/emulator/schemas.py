@@ -47,11 +47,17 @@ class Field:
 
 @dataclass(frozen=True)
 class Message:
-    """A message schema; ``open`` messages ignore unknown fields."""
+    """A message schema; ``open`` messages ignore unknown fields.
+
+    ``required`` names the fields the API documents as ``REQUIRED``; the
+    OpenAPI description publishes them, while handlers check them with the
+    API's own messages (the reader does not).
+    """
 
     full_name: str
     fields: dict[str, Field] = field(default_factory=dict)
     open: bool = False
+    required: tuple[str, ...] = ()
 
 
 def string() -> Field:
