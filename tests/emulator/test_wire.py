@@ -62,6 +62,12 @@ def test_nesting_is_bounded_and_brackets_in_strings_do_not_count() -> None:
     assert parse_json(text)["text"].startswith("[{[{")
     with pytest.raises(JsonInputError, match="Unterminated string"):
         parse_json('{"a": "' + "[" * 500)
+    escapes = json.dumps(['\\"[[[' * 100, "\\", '"{{' * 100])
+    assert len(parse_json(escapes)) == 3
+    with pytest.raises(JsonInputError, match="deeper than"):
+        parse_json(escapes[:-1] + "," + "[" * 100 + "]" * 100 + "]")
+    with pytest.raises(JsonInputError, match="deeper than"):
+        parse_json("[" * 100_000)
 
 
 def test_json_input_must_be_finite_unicode_json() -> None:
