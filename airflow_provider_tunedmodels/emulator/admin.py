@@ -13,6 +13,7 @@
 ``POST /_emulator/apiKeys``                ``{"email", "key"?}``: accept a new API key
 ``PUT /_emulator/objects``                 ``{"uri": "gs://b/o", "text"}`` or ``{"uri", "base64"}``:
                                            store a Cloud Storage object (a tuning dataset)
+``GET /_emulator/openapi.json``            the OpenAPI description of the served APIs
 =========================================  ==================================================
 
 The control API needs no credentials: the emulator is meant to listen on
@@ -29,10 +30,12 @@ from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
 
+from airflow_provider_tunedmodels import __version__
 from airflow_provider_tunedmodels.emulator.errors import ApiError, invalid_argument, not_found
 from airflow_provider_tunedmodels.emulator.faults import FaultRule
+from airflow_provider_tunedmodels.emulator.openapi import openapi_document
 from airflow_provider_tunedmodels.emulator.responses import Reply, error_reply, json_reply
-from airflow_provider_tunedmodels.emulator.wire import parse_json_body
+from airflow_provider_tunedmodels.emulator.wire import dumps, parse_json_body
 
 if TYPE_CHECKING:
     from airflow_provider_tunedmodels.emulator.app import EmulatorApp
@@ -51,6 +54,7 @@ class AdminApi:
 
     def __init__(self, app: EmulatorApp) -> None:
         self.app = app
+        self._openapi_body: bytes | None = None
 
     async def handle(self, request: Request) -> Reply:
         """Serve one control request."""
@@ -64,6 +68,7 @@ class AdminApi:
             ("POST", "/_emulator/serviceAccounts"): self._service_account,
             ("POST", "/_emulator/apiKeys"): self._api_key,
             ("PUT", "/_emulator/objects"): self._put_object,
+            ("GET", "/_emulator/openapi.json"): self._openapi,
         }
         handler = handlers.get(route)
         try:
@@ -74,8 +79,16 @@ class AdminApi:
             return await handler(request)
         except ApiError as error:
             return error_reply(error)
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError) as exc:
             return error_reply(invalid_argument(f"Invalid control request: {exc}"))
+
+    async def _openapi(self, request: Request) -> Reply:
+        if self._openapi_body is None:
+            document = openapi_document(
+                self.app.router, title="Tuned models emulator", version=__version__
+            )
+            self._openapi_body = dumps(document)
+        return Reply(body=self._openapi_body)
 
     async def _health(self, request: Request) -> Reply:
         return json_reply({"status": "ok"})
@@ -94,7 +107,10 @@ class AdminApi:
 
     async def _put_faults(self, request: Request) -> Reply:
         body = parse_json_body(await request.body())
-        rules = [FaultRule.from_json(rule) for rule in body.get("rules", [])]
+        given = body.get("rules", [])
+        if not isinstance(given, list) or not all(isinstance(rule, dict) for rule in given):
+            raise invalid_argument('"rules" must be a list of fault rule objects.')
+        rules = [FaultRule.from_json(rule) for rule in given]
         seed = body.get("seed")
         self.app.faults.configure(rules, seed=None if seed is None else int(seed))
         return json_reply(self._faults_json())

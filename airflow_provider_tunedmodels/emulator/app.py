@@ -42,9 +42,12 @@ from airflow_provider_tunedmodels.emulator.router import Call, Router
 from airflow_provider_tunedmodels.emulator.state import StateFile
 from airflow_provider_tunedmodels.emulator.wire import dumps
 
-__all__ = ["EmulatorApp", "create_app"]
+__all__ = ["INTERNAL_ERROR_MESSAGE", "EmulatorApp", "create_app"]
 
 logger = logging.getLogger("airflow_provider_tunedmodels.emulator")
+
+#: Message of the ``500 INTERNAL`` answered when a request fails unexpectedly.
+INTERNAL_ERROR_MESSAGE = "Internal error encountered."
 
 ASGIScope = dict[str, Any]
 ASGIReceive = Callable[[], Awaitable[dict[str, Any]]]
@@ -86,18 +89,27 @@ class EmulatorApp:
             return
         if scope["type"] != "http":
             return
-        path: str = scope["path"]
-        request = Request(scope, receive)
-        reply: Reply | None
-        if path.startswith("/_emulator/"):
-            reply = await self.admin.handle(request)
-        elif path == "/token":
-            reply = await self._token(request, send)
-        else:
-            reply = await self._api(request, scope["method"], path, send)
+        try:
+            reply = await self._dispatch(Request(scope, receive), send)
+        except ConnectionAbortedError:
+            raise  # a dropped connection, on purpose (see responses.drop_connection)
+        except Exception:
+            # The last resort: whatever went wrong, the client gets the JSON error
+            # envelope, never the server's plain-text page or a torn connection.
+            logger.exception("unexpected error while serving %s %s", scope["method"], scope["path"])
+            reply = error_reply(ApiError("INTERNAL", INTERNAL_ERROR_MESSAGE))
         if reply is None:  # the connection was dropped on purpose
             return
         await send_reply(send, reply)
+
+    async def _dispatch(self, request: Request, send: ASGISend) -> Reply | None:
+        """The reply to ``request``: control API, token endpoint or a routed API call."""
+        path: str = request.scope["path"]
+        if path.startswith("/_emulator/"):
+            return await self.admin.handle(request)
+        if path == "/token":
+            return await self._token(request, send)
+        return await self._api(request, request.method, path, send)
 
     async def _api(self, request: Request, method: str, path: str, send: ASGISend) -> Reply | None:
         try:
@@ -112,9 +124,6 @@ class EmulatorApp:
             return await route.handler(Call(request, params, query, identity))
         except ApiError as error:
             return error_reply(error)
-        except Exception:
-            logger.exception("unexpected error while serving %s %s", method, path)
-            return error_reply(ApiError("INTERNAL", "Internal error encountered."))
 
     async def _apply_faults(self, route_id: str, send: ASGISend) -> bool:
         """Apply latency; raise an injected error; return False when the connection was dropped."""

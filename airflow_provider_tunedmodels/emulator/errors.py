@@ -96,7 +96,7 @@ class ApiError(Exception):
 
     def body(self) -> bytes:
         """The serialised JSON body for this error."""
-        return json.dumps(self.envelope(), indent=2).encode()
+        return json.dumps(self.envelope(), indent=2, allow_nan=False).encode()
 
     def rpc_status(self) -> dict[str, Any]:
         """This error as a ``google.rpc.Status`` (used in ``Operation.error``)."""

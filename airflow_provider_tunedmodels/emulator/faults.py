@@ -42,6 +42,7 @@ On the command line a rule is written ``KIND=RATE[,key=value...]``, for example
 from __future__ import annotations
 
 import fnmatch
+import math
 import random
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
@@ -105,8 +106,9 @@ class FaultRule:
             raise ValueError(f"unknown fault kind {self.kind!r}; expected one of {FAULT_KINDS}")
         if not 0.0 <= self.rate <= 1.0:
             raise ValueError(f"fault rate must be between 0 and 1, got {self.rate}")
-        if self.seconds < 0 or (self.retry_after is not None and self.retry_after < 0):
-            raise ValueError("fault durations must not be negative")
+        durations = [self.seconds] + ([] if self.retry_after is None else [self.retry_after])
+        if not all(0 <= duration < math.inf for duration in durations):
+            raise ValueError("fault durations must be finite and not negative")
         if self.count is not None and self.count < 0:
             raise ValueError("fault count must not be negative")
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-import json
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
+
+from airflow_provider_tunedmodels.emulator.wire import parse_json
 
 __all__ = [
     "CLOCK_SKEW",
@@ -61,7 +62,7 @@ def _b64decode(segment: str) -> bytes:
 
 
 def _json_object(segment: str) -> dict[str, Any]:
-    value = json.loads(_b64decode(segment))
+    value = parse_json(_b64decode(segment))
     if not isinstance(value, dict):
         raise InvalidJwt("Invalid JWT: malformed assertion.")
     return value

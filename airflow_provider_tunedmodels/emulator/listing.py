@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 from airflow_provider_tunedmodels.emulator.errors import invalid_argument
+from airflow_provider_tunedmodels.emulator.wire import parse_json
 
 __all__ = ["SortKey", "decode_page_token", "encode_page_token", "paginate"]
 
@@ -38,9 +39,9 @@ def encode_page_token(query: Sequence[str], after: SortKey) -> str:
 def decode_page_token(token: str, query: Sequence[str]) -> SortKey:
     """The position encoded in ``token``, checking it belongs to ``query``."""
     try:
-        data: Any = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        data: Any = parse_json(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         fingerprint, after_time, after_name = data["q"], float(data["t"]), str(data["n"])
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
+    except (binascii.Error, ValueError, KeyError, TypeError, OverflowError) as exc:
         raise invalid_argument("Invalid page token.") from exc
     if fingerprint != _fingerprint(query):
         raise invalid_argument(

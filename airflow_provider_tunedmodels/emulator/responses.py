@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -12,6 +13,7 @@ from airflow_provider_tunedmodels.emulator.wire import dumps
 __all__ = [
     "JSON_TYPE",
     "SSE_TYPE",
+    "STREAM_CHUNK_INTERVAL",
     "ASGISend",
     "Reply",
     "drop_connection",
@@ -24,6 +26,9 @@ __all__ = [
 JSON_TYPE = b"application/json; charset=UTF-8"
 SSE_TYPE = b"text/event-stream"
 ASGISend = Callable[[dict[str, Any]], Awaitable[None]]
+#: Seconds between two chunks of a stream, so that each leaves the server as a
+#: write of its own and clients read them apart, as from the real service.
+STREAM_CHUNK_INTERVAL = 0.01
 
 
 @dataclass
@@ -52,24 +57,27 @@ def stream_reply(chunks: Sequence[Any], *, sse: bool) -> Reply:
 
     With ``sse`` (the ``alt=sse`` query parameter) each chunk is an event
     ``data: {...}`` followed by a blank line; otherwise the chunks form one JSON
-    array written piece by piece, framed exactly ``[`` ... ``]``.
+    array written piece by piece, framed exactly ``[`` ... ``]``. Chunks are
+    serialised before the answer starts (an error is still a plain error
+    envelope) and written :data:`STREAM_CHUNK_INTERVAL` apart.
     """
     encoded = [dumps(chunk) for chunk in chunks]
     if sse:
-        return Reply(stream=_sse(encoded), content_type=SSE_TYPE)
-    return Reply(stream=_json_array(encoded))
+        pieces = [b"data: " + chunk + b"\r\n\r\n" for chunk in encoded]
+        return Reply(stream=_paced(pieces), content_type=SSE_TYPE)
+    last = len(encoded) - 1
+    pieces = [
+        (b"[" if index == 0 else b",\r\n") + chunk + (b"]" if index == last else b"")
+        for index, chunk in enumerate(encoded)
+    ]
+    return Reply(stream=_paced(pieces))
 
 
-async def _sse(chunks: list[bytes]) -> AsyncIterator[bytes]:
-    for chunk in chunks:
-        yield b"data: " + chunk + b"\r\n\r\n"
-
-
-async def _json_array(chunks: list[bytes]) -> AsyncIterator[bytes]:
-    for index, chunk in enumerate(chunks):
-        prefix = b"[" if index == 0 else b",\r\n"
-        suffix = b"]" if index == len(chunks) - 1 else b""
-        yield prefix + chunk + suffix
+async def _paced(pieces: list[bytes]) -> AsyncIterator[bytes]:
+    for index, piece in enumerate(pieces):
+        if index:
+            await asyncio.sleep(STREAM_CHUNK_INTERVAL)
+        yield piece
 
 
 async def send_reply(send: ASGISend, reply: Reply) -> None:

@@ -10,12 +10,17 @@ is an HTTP method, a path template such as
 the rest of the path, slashes included, e.g. an object name), a method id (the
 discovery id, which fault rules select), a handler and an :class:`Access`
 policy. Routes are tried in the order they were added, so hot routes go first.
+
+A route may also say which query parameters it reads, the schema of its
+request body and whether it streams; the emulator's OpenAPI description
+(:mod:`airflow_provider_tunedmodels.emulator.openapi`) is generated from the
+table, so a package's routes appear there as soon as they are added.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from starlette.requests import Request
@@ -29,6 +34,7 @@ from airflow_provider_tunedmodels.emulator.auth import (
 )
 from airflow_provider_tunedmodels.emulator.errors import ApiError, error_info
 from airflow_provider_tunedmodels.emulator.responses import Reply
+from airflow_provider_tunedmodels.emulator.schemas import Message
 
 __all__ = [
     "API_KEY_OR_TOKEN",
@@ -121,14 +127,22 @@ Handler = Callable[[Call], Awaitable[Reply]]
 
 @dataclass(frozen=True)
 class Route:
-    """A route: method, path pattern, method id, handler and access policy."""
+    """A route: method, path template and pattern, method id, handler, access policy.
+
+    ``query``, ``body`` and ``streams`` describe the route in the OpenAPI
+    description; the router itself does not use them.
+    """
 
     method: str
+    template: str
     pattern: re.Pattern[str]
     route_id: str
     handler: Handler
     write: bool = False
     access: Access = API_KEY_OR_TOKEN
+    query: tuple[str, ...] = ()
+    body: Message | None = None
+    streams: bool = False
 
 
 _PLACEHOLDER = re.compile(r"\{(\w+)(=\*\*)?\}")
@@ -162,6 +176,9 @@ class Router:
         *,
         write: bool = False,
         access: Access = API_KEY_OR_TOKEN,
+        query: Sequence[str] = (),
+        body: Message | None = None,
+        streams: bool = False,
     ) -> None:
         """Serve ``method template`` with ``handler``.
 
@@ -172,8 +189,22 @@ class Router:
         :param handler: an async function of a :class:`Call` answering a :class:`Reply`.
         :param write: whether the method changes state (it then needs a write scope).
         :param access: how callers authenticate (default: API key or Gemini API token).
+        :param query: the query parameters the handler reads (camelCase), for the description.
+        :param body: the schema of the request body, if the method takes one.
+        :param streams: whether the answer is a stream (``alt=sse`` or a JSON array).
         """
-        route = Route(method, compile_template(template), route_id, handler, write, access)
+        route = Route(
+            method=method,
+            template=template,
+            pattern=compile_template(template),
+            route_id=route_id,
+            handler=handler,
+            write=write,
+            access=access,
+            query=tuple(query),
+            body=body,
+            streams=streams,
+        )
         self._routes.setdefault(method, []).append(route)
 
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]] | None:
@@ -183,3 +214,15 @@ class Router:
             if found is not None:
                 return route, found.groupdict()
         return None
+
+    def routes(self) -> list[Route]:
+        """Every route, in registration order within each HTTP method."""
+        return [route for routes in self._routes.values() for route in routes]
+
+    def route_ids(self) -> list[str]:
+        """Every method id served, in registration order (each once)."""
+        seen: dict[str, None] = {}
+        for routes in self._routes.values():
+            for route in routes:
+                seen.setdefault(route.route_id, None)
+        return list(seen)

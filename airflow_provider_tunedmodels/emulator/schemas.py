@@ -20,13 +20,17 @@ from typing import Any
 from airflow_provider_tunedmodels.emulator.errors import ApiError, invalid_argument
 from airflow_provider_tunedmodels.emulator.wire import to_camel, to_snake
 
-__all__ = ["Enum", "Field", "Message", "parse_message", "string", "timestamp"]
+__all__ = ["FLOAT32_MAX", "Enum", "Field", "Message", "parse_message", "string", "timestamp"]
 
 
 #: ``@type`` of the ``google.rpc.BadRequest`` error detail.
 BAD_REQUEST_TYPE = "type.googleapis.com/google.rpc.BadRequest"
 _INT32_RANGE = (-(2**31), 2**31 - 1)
 _INT64_RANGE = (-(2**63), 2**63 - 1)
+#: Largest finite value of a 32-bit float (``TYPE_FLOAT``).
+FLOAT32_MAX = 3.4028234663852886e38
+# Integers above this do not fit a double; they are out of every float range anyway.
+_MAX_EXACT_FLOAT = 2**1023
 
 
 @dataclass(frozen=True)
@@ -49,11 +53,17 @@ class Field:
 
 @dataclass(frozen=True)
 class Message:
-    """A message schema; ``open`` messages ignore unknown fields."""
+    """A message schema; ``open`` messages ignore unknown fields.
+
+    ``required`` names the fields the API documents as ``REQUIRED``; the
+    OpenAPI description publishes them, while handlers check them with the
+    API's own messages (the reader does not).
+    """
 
     full_name: str
     fields: dict[str, Field] = field(default_factory=dict)
     open: bool = False
+    required: tuple[str, ...] = ()
 
 
 def string() -> Field:
@@ -153,16 +163,21 @@ def _parse_float(value: Any, path: str) -> float:
     if isinstance(value, bool):
         raise _invalid_value(path, "TYPE_FLOAT", value)
     if isinstance(value, (int, float)):
-        return float(value)
-    if isinstance(value, str):
+        number = float(value) if abs(value) <= _MAX_EXACT_FLOAT else math.inf
+    elif isinstance(value, str):
         try:
             number = float(value)
         except ValueError as exc:
             raise _invalid_value(path, "TYPE_FLOAT", value) from exc
-        if not math.isfinite(number) and value not in ("NaN", "Infinity", "-Infinity"):
-            raise _invalid_value(path, "TYPE_FLOAT", value)
-        return number
-    raise _invalid_value(path, "TYPE_FLOAT", value)
+    else:
+        raise _invalid_value(path, "TYPE_FLOAT", value)
+    if not abs(number) <= FLOAT32_MAX:  # also false for NaN
+        raise invalid_argument(
+            f"Invalid value at '{path}' (TYPE_FLOAT), {_render(value)}: {path} must be a "
+            f"finite number within the range of a 32-bit float (at most {FLOAT32_MAX:.7g} "
+            "in magnitude)."
+        )
+    return number
 
 
 def _parse_enum(enum: Enum, value: Any, path: str) -> str:
@@ -190,6 +205,8 @@ def _type_label(spec: Field) -> str:
 
 
 def _render(value: Any) -> str:
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if math.isnan(value) else ("-Infinity" if value < 0 else "Infinity")
     if isinstance(value, str):
         return f'"{value}"'
     if isinstance(value, (dict, list)):

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import pytest
 
+from airflow_provider_tunedmodels.emulator.responses import STREAM_CHUNK_INTERVAL
 from tests.emulator.support import Api, assert_error, create_body
 
 TRAINING = [
@@ -150,6 +152,57 @@ def test_stream_without_sse_is_a_json_array_framed_exactly(api: Api, model: str)
         assert isinstance(chunks, list)
         assert len(chunks) > 1
         assert "".join(_text(chunk) for chunk in chunks) == "Once upon a time " * 8
+
+
+@pytest.mark.parametrize("alt", ["sse", None])
+def test_streams_arrive_in_several_network_reads(api: Api, model: str, alt: str | None) -> None:
+    params = {"alt": alt} if alt else {}
+    reads: list[tuple[float, bytes]] = []
+    with api.http.stream(
+        "POST",
+        f"/v1beta/{model}:streamGenerateContent",
+        params=params,
+        json=_ask("Tell me a story"),
+    ) as response:
+        assert response.status_code == 200
+        for data in response.iter_raw():
+            reads.append((time.monotonic(), data))
+    assert len(reads) > 1
+    assert reads[-1][0] - reads[0][0] >= STREAM_CHUNK_INTERVAL
+    raw = b"".join(data for _, data in reads)
+    chunks = (
+        [json.loads(event[6:]) for event in raw.decode().split("\r\n\r\n") if event]
+        if alt
+        else json.loads(raw)
+    )
+    assert len(chunks) == 5
+    assert "".join(_text(chunk) for chunk in chunks) == "Once upon a time " * 8
+
+
+@pytest.mark.parametrize(
+    ("prompt", "pieces"),
+    [
+        ("What is the capital of Italy?", ["Ro", "me"]),
+        ("What is the capital of France?", ["Par", "is"]),
+    ],
+)
+def test_a_short_answer_still_streams_in_two_chunks(
+    api: Api, model: str, prompt: str, pieces: list[str]
+) -> None:
+    sse = api.post(f"/v1beta/{model}:streamGenerateContent?alt=sse", json=_ask(prompt))
+    events = [json.loads(e[6:]) for e in sse.text.split("\r\n\r\n") if e]
+    array = api.post(f"/v1beta/{model}:streamGenerateContent", json=_ask(prompt)).json()
+    for chunks in (events, array):
+        assert [_text(chunk) for chunk in chunks] == pieces
+        assert "finishReason" not in chunks[0]["candidates"][0]
+        assert chunks[1]["candidates"][0]["finishReason"] == "STOP"
+
+
+def test_a_one_character_answer_ends_with_an_empty_final_chunk(api: Api) -> None:
+    model = api.tuned(create_body(example_list=[{"textInput": "a", "output": "b"}]))
+    chunks = api.post(f"/v1beta/{model}:streamGenerateContent", json=_ask("a")).json()
+    assert [_text(chunk) for chunk in chunks] == ["b", ""]
+    assert chunks[1]["usageMetadata"]["candidatesTokenCount"] == 1
 
 
 def test_stream_errors_are_plain_envelopes(api: Api) -> None:

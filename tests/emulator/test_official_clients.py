@@ -99,6 +99,7 @@ def test_legacy_generate_and_stream() -> None:
     model = legacy.GenerativeModel("tunedModels/gen-model")
     assert model.generate_content("7").text == "8"
     chunks = [chunk.text for chunk in model.generate_content("11", stream=True)]
+    assert len(chunks) > 1
     assert "".join(chunks) == "12"
 
 
@@ -208,6 +209,19 @@ def test_genai_generate_content_stream(
     assert "".join(chunk.text or "" for chunk in chunks) == (
         "A long answer that the emulator streams in several chunks."
     )
+
+
+@pytest.mark.parametrize("api_version", [None, "v1beta"])
+async def test_genai_sees_several_chunks_even_for_a_short_answer(
+    emulator: RunningEmulator, genai_model: str, api_version: str | None
+) -> None:
+    client = _genai_client(emulator, api_version)
+    chunks = list(client.models.generate_content_stream(model=genai_model, contents="hello"))
+    assert [chunk.text or "" for chunk in chunks] == ["wor", "ld"]
+    assert chunks[-1].candidates is not None
+    assert chunks[-1].candidates[0].finish_reason == genai_types.FinishReason.STOP
+    stream = await client.aio.models.generate_content_stream(model=genai_model, contents="hello")
+    assert [chunk.text async for chunk in stream] == ["wor", "ld"]
 
 
 def test_genai_errors_carry_status(emulator: RunningEmulator) -> None:

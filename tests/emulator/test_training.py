@@ -9,15 +9,22 @@ import pytest
 
 from airflow_provider_tunedmodels.emulator.answers import AnswerBook, similarity
 from airflow_provider_tunedmodels.emulator.gemini.training import (
+    MAX_LOSS,
     Hyperparameters,
+    LossCurve,
     Timeline,
     epoch_of_step,
-    loss_curve,
     resolve_hyperparameters,
     total_steps,
 )
 
 PAIRS = [(str(i), str(i + 1)) for i in range(15)]
+
+
+def loss_curve(examples: list[tuple[str, str]], hyper: Hyperparameters, seed: int) -> list[float]:
+    """Every step's loss of a job, first to last."""
+    curve = LossCurve.of(examples, hyper, seed)
+    return [curve.loss_at(step) for step in range(1, total_steps(len(examples), hyper) + 1)]
 
 
 @pytest.mark.parametrize(
@@ -82,6 +89,23 @@ def test_loss_curve_is_deterministic_and_depends_on_seed_rate_and_data() -> None
     assert faster[0] < base[0]
     wordy = [(text_input, output * 200) for text_input, output in PAIRS]
     assert loss_curve(wordy, hyper, seed=1)[0] > base[0]
+
+
+def test_any_step_of_a_huge_job_costs_constant_time() -> None:
+    hyper = Hyperparameters(2**31 - 1, 1, 0.001)
+    curve = LossCurve.of(PAIRS[:1], hyper, seed=3)
+    assert total_steps(1, hyper) == 2**31 - 1
+    late = [curve.loss_at(step) for step in range(2**31 - 1000, 2**31)]
+    assert all(0 < loss < curve.initial for loss in late)
+    assert late == [curve.loss_at(step) for step in range(2**31 - 1000, 2**31)]
+    assert LossCurve.from_json(curve.to_json()) == curve
+
+
+def test_a_diverging_learning_rate_keeps_losses_finite() -> None:
+    curve = LossCurve.of(PAIRS, Hyperparameters(5, 1, 3.4e38), seed=0)
+    losses = [curve.loss_at(step) for step in range(1, 500)]
+    assert max(losses) == MAX_LOSS
+    assert all(0 < loss <= MAX_LOSS for loss in losses)
 
 
 def test_timeline_progress() -> None:

@@ -10,9 +10,13 @@ from airflow_provider_tunedmodels.emulator.errors import ApiError
 from airflow_provider_tunedmodels.emulator.gemini.schemas import PERMISSION, TUNED_MODEL
 from airflow_provider_tunedmodels.emulator.schemas import parse_message
 from airflow_provider_tunedmodels.emulator.wire import (
+    MAX_JSON_DEPTH,
+    JsonInputError,
+    dumps,
     float32,
     format_timestamp,
     parse_field_mask,
+    parse_json,
     parse_json_body,
     parse_page_size,
     to_camel,
@@ -47,6 +51,46 @@ def test_invalid_bodies_are_invalid_argument(body: bytes) -> None:
         parse_json_body(body)
     assert caught.value.status == "INVALID_ARGUMENT"
     assert caught.value.message.startswith("Invalid JSON payload received.")
+
+
+def test_nesting_is_bounded_and_brackets_in_strings_do_not_count() -> None:
+    deepest = "[" * MAX_JSON_DEPTH + "]" * MAX_JSON_DEPTH
+    assert parse_json(deepest) is not None
+    with pytest.raises(JsonInputError, match=f"deeper than {MAX_JSON_DEPTH} levels"):
+        parse_json("[" + deepest + "]")
+    text = json.dumps({"text": "[{" * 500 + '\\"' + "]}" * 3, "more": ["[[["] * 200})
+    assert parse_json(text)["text"].startswith("[{[{")
+    with pytest.raises(JsonInputError, match="Unterminated string"):
+        parse_json('{"a": "' + "[" * 500)
+    escapes = json.dumps(['\\"[[[' * 100, "\\", '"{{' * 100])
+    assert len(parse_json(escapes)) == 3
+    with pytest.raises(JsonInputError, match="deeper than"):
+        parse_json(escapes[:-1] + "," + "[" * 100 + "]" * 100 + "]")
+    with pytest.raises(JsonInputError, match="deeper than"):
+        parse_json("[" * 100_000)
+
+
+def test_json_input_must_be_finite_unicode_json() -> None:
+    for text, message in [
+        ("[NaN]", "NaN is not a JSON value"),
+        ('{"x": Infinity}', "Infinity is not a JSON value"),
+        ('["\\udc00"]', "lone surrogate"),
+        ('{"\\ud83d": 1}', "lone surrogate"),
+        ("[" + "9" * 5000 + "]", "Invalid number"),
+        ("[1,]", "Expecting value"),
+    ]:
+        with pytest.raises(JsonInputError, match=message):
+            parse_json(text)
+    assert parse_json('["\\ud83d\\ude00", 1e400]') == ["\U0001f600", float("inf")]
+    assert parse_json("[1,]", lenient=True) == [1]
+
+
+def test_answers_never_carry_bare_nan_or_infinity() -> None:
+    for value in (float("nan"), float("inf"), -float("inf")):
+        with pytest.raises(ValueError, match="not JSON compliant"):
+            dumps({"x": value})
+    with pytest.raises(ValueError, match="not JSON compliant"):
+        ApiError("INVALID_ARGUMENT", "x", details=[{"v": float("nan")}]).body()
 
 
 def test_empty_body_is_an_empty_message() -> None:

@@ -141,11 +141,18 @@ def response_json(generation: Generation) -> dict[str, Any]:
 
 
 def stream_json(generation: Generation) -> list[dict[str, Any]]:
-    """The ``GenerateContentResponse`` chunks of a streamed answer."""
+    """The ``GenerateContentResponse`` chunks of a streamed answer: always two or more.
+
+    The text is cut into pieces of :data:`STREAM_CHUNK_CHARS` characters; a
+    shorter one is cut in two (a one-character answer is followed by an empty
+    piece), so every stream exercises a client's joining of chunks. The last
+    chunk carries the finish reason, the safety ratings and the full usage.
+    """
     text = generation.text
     pieces = [text[i : i + STREAM_CHUNK_CHARS] for i in range(0, len(text), STREAM_CHUNK_CHARS)]
-    if not pieces:
-        pieces = [""]
+    if len(pieces) < 2:
+        middle = (len(text) + 1) // 2
+        pieces = [text[:middle], text[middle:]]
     last = len(pieces) - 1
     return [_response(generation, piece, final=index == last) for index, piece in enumerate(pieces)]
 

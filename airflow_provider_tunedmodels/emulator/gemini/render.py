@@ -7,6 +7,7 @@ official clients parse operations strictly and reject anything else.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from airflow_provider_tunedmodels.emulator.gemini.catalog import base_model
@@ -16,6 +17,7 @@ from airflow_provider_tunedmodels.emulator.wire import float32, format_timestamp
 
 __all__ = [
     "CREATE_METADATA_TYPE",
+    "MAX_SNAPSHOTS",
     "TUNED_MODEL_TYPE",
     "TYPE_PREFIX",
     "base_model_version",
@@ -32,6 +34,8 @@ TYPE_PREFIX = "type.googleapis.com/google.ai.generativelanguage.v1beta."
 CREATE_METADATA_TYPE = TYPE_PREFIX + "CreateTunedModelMetadata"
 #: ``@type`` of the create operation's response.
 TUNED_MODEL_TYPE = TYPE_PREFIX + "TunedModel"
+#: Most snapshots one answer carries; longer jobs show evenly spaced steps.
+MAX_SNAPSHOTS = 1000
 
 
 def tuned_model(record: TunedModelRecord, progress: Progress) -> dict[str, Any]:
@@ -80,19 +84,31 @@ def _tuning_task(record: TunedModelRecord, progress: Progress) -> dict[str, Any]
 
 
 def snapshots_until(record: TunedModelRecord, steps: int) -> list[dict[str, Any]]:
-    """One ``TuningSnapshot`` per completed step; epoch 0 is omitted as in proto3 JSON."""
+    """The ``TuningSnapshot`` list of a job that has completed ``steps`` steps.
+
+    One snapshot per step, as the API reports them, up to :data:`MAX_SNAPSHOTS`;
+    beyond that, evenly spaced steps ending at the last one, so the work and the
+    size of an answer stay bounded however long the job. Epoch 0 is omitted, as
+    in proto3 JSON.
+    """
     count = len(record.examples)
     batch = record.hyperparameters.batch_size
     snapshots: list[dict[str, Any]] = []
-    for step in range(1, steps + 1):
+    for step in _shown_steps(steps):
         snapshot: dict[str, Any] = {"step": step}
         epoch = epoch_of_step(step, batch, count)
         if epoch:
             snapshot["epoch"] = epoch
-        snapshot["meanLoss"] = record.losses[step - 1]
+        snapshot["meanLoss"] = record.loss_curve.loss_at(step)
         snapshot["computeTime"] = format_timestamp(record.timeline.step_time(step))
         snapshots.append(snapshot)
     return snapshots
+
+
+def _shown_steps(steps: int) -> range:
+    stride = max(1, math.ceil(steps / MAX_SNAPSHOTS))
+    first = steps - (math.ceil(steps / stride) - 1) * stride
+    return range(first, steps + 1, stride)
 
 
 def create_metadata(record: TunedModelRecord, progress: Progress) -> dict[str, Any]:

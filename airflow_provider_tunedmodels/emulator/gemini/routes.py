@@ -20,6 +20,13 @@ from airflow_provider_tunedmodels.emulator.gemini.generation import (
 )
 from airflow_provider_tunedmodels.emulator.gemini.operations import Operations
 from airflow_provider_tunedmodels.emulator.gemini.permissions import Permissions
+from airflow_provider_tunedmodels.emulator.gemini.schemas import (
+    CANCEL_OPERATION_REQUEST,
+    GENERATE_CONTENT_REQUEST,
+    PERMISSION,
+    TRANSFER_OWNERSHIP_REQUEST,
+    TUNED_MODEL,
+)
 from airflow_provider_tunedmodels.emulator.gemini.store import Store
 from airflow_provider_tunedmodels.emulator.gemini.tuned_models import TunedModels
 from airflow_provider_tunedmodels.emulator.listing import paginate
@@ -33,6 +40,10 @@ from airflow_provider_tunedmodels.emulator.wire import (
 )
 
 __all__ = ["GeminiApi", "register"]
+
+# Query parameters of list methods, as declared in the OpenAPI description.
+_PAGE_QUERY = ("pageSize", "pageToken")
+_LIST_QUERY = (*_PAGE_QUERY, "filter")
 
 
 def register(router: Router, context: ServerContext) -> None:
@@ -62,10 +73,24 @@ class GeminiApi:
     def _register_tuned_model_routes(self, router: Router) -> None:
         base = "/v1beta/tunedModels"
         router.add("GET", f"{base}/{{model}}", "tunedModels.get", self._get_tuned_model)
-        router.add("GET", base, "tunedModels.list", self._list_tuned_models)
-        router.add("POST", base, "tunedModels.create", self._create_tuned_model, write=True)
+        router.add("GET", base, "tunedModels.list", self._list_tuned_models, query=_LIST_QUERY)
         router.add(
-            "PATCH", f"{base}/{{model}}", "tunedModels.patch", self._patch_tuned_model, write=True
+            "POST",
+            base,
+            "tunedModels.create",
+            self._create_tuned_model,
+            write=True,
+            query=("tunedModelId",),
+            body=TUNED_MODEL,
+        )
+        router.add(
+            "PATCH",
+            f"{base}/{{model}}",
+            "tunedModels.patch",
+            self._patch_tuned_model,
+            write=True,
+            query=("updateMask",),
+            body=TUNED_MODEL,
         )
         router.add(
             "DELETE",
@@ -80,18 +105,36 @@ class GeminiApi:
             "tunedModels.transferOwnership",
             self._transfer_ownership,
             write=True,
+            body=TRANSFER_OWNERSHIP_REQUEST,
         )
 
     def _register_permission_routes(self, router: Router) -> None:
         perms = "/v1beta/tunedModels/{model}/permissions"
         router.add(
-            "POST", perms, "tunedModels.permissions.create", self._create_permission, write=True
+            "POST",
+            perms,
+            "tunedModels.permissions.create",
+            self._create_permission,
+            write=True,
+            body=PERMISSION,
         )
-        router.add("GET", perms, "tunedModels.permissions.list", self._list_permissions)
+        router.add(
+            "GET",
+            perms,
+            "tunedModels.permissions.list",
+            self._list_permissions,
+            query=_PAGE_QUERY,
+        )
         one = f"{perms}/{{permission}}"
         router.add("GET", one, "tunedModels.permissions.get", self._get_permission)
         router.add(
-            "PATCH", one, "tunedModels.permissions.patch", self._patch_permission, write=True
+            "PATCH",
+            one,
+            "tunedModels.permissions.patch",
+            self._patch_permission,
+            write=True,
+            query=("updateMask",),
+            body=PERMISSION,
         )
         router.add(
             "DELETE", one, "tunedModels.permissions.delete", self._delete_permission, write=True
@@ -100,30 +143,32 @@ class GeminiApi:
     def _register_versioned_routes(self, router: Router) -> None:
         for version in ("v1beta", "v1"):
             base = f"/{version}"
-            router.add("GET", f"{base}/models", "models.list", self._list_models)
+            router.add("GET", f"{base}/models", "models.list", self._list_models, query=_PAGE_QUERY)
             router.add("GET", f"{base}/models/{{model}}", "models.get", self._get_model)
-            tuned = f"{base}/tunedModels/{{model}}"
+            for parent, kind in (
+                (f"{base}/tunedModels/{{model}}", "tunedModels"),
+                (f"{base}/models/{{model}}", "models"),
+            ):
+                router.add(
+                    "POST",
+                    f"{parent}:generateContent",
+                    f"{kind}.generateContent",
+                    self._generate,
+                    body=GENERATE_CONTENT_REQUEST,
+                )
+                router.add(
+                    "POST",
+                    f"{parent}:streamGenerateContent",
+                    f"{kind}.streamGenerateContent",
+                    self._stream,
+                    query=("alt",),
+                    body=GENERATE_CONTENT_REQUEST,
+                    streams=True,
+                )
+            ops = f"{base}/tunedModels/{{model}}/operations"
             router.add(
-                "POST", f"{tuned}:generateContent", "tunedModels.generateContent", self._generate
+                "GET", ops, "tunedModels.operations.list", self._list_operations, query=_PAGE_QUERY
             )
-            router.add(
-                "POST",
-                f"{tuned}:streamGenerateContent",
-                "tunedModels.streamGenerateContent",
-                self._stream,
-            )
-            base_model = f"{base}/models/{{model}}"
-            router.add(
-                "POST", f"{base_model}:generateContent", "models.generateContent", self._generate
-            )
-            router.add(
-                "POST",
-                f"{base_model}:streamGenerateContent",
-                "models.streamGenerateContent",
-                self._stream,
-            )
-            ops = f"{tuned}/operations"
-            router.add("GET", ops, "tunedModels.operations.list", self._list_operations)
             router.add(
                 "GET", f"{ops}/{{operation}}", "tunedModels.operations.get", self._get_operation
             )
@@ -133,8 +178,11 @@ class GeminiApi:
             "tunedModels.operations.cancel",
             self._cancel_operation,
             write=True,
+            body=CANCEL_OPERATION_REQUEST,
         )
-        router.add("GET", "/v1/operations", "operations.list", self._list_operations)
+        router.add(
+            "GET", "/v1/operations", "operations.list", self._list_operations, query=_PAGE_QUERY
+        )
 
     # -- base models ----------------------------------------------------------
 

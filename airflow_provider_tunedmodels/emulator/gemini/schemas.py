@@ -34,12 +34,21 @@ GRANTEE_TYPE = Enum(
 )
 ROLE = Enum(f"{_PACKAGE}.Permission.Role", ("ROLE_UNSPECIFIED", "OWNER", "WRITER", "READER"))
 
-TUNING_EXAMPLE = Message(f"{_PACKAGE}.TuningExample", {"textInput": string(), "output": string()})
+TUNING_EXAMPLE = Message(
+    f"{_PACKAGE}.TuningExample",
+    {"textInput": string(), "output": string()},
+    required=("output",),
+)
 TUNING_EXAMPLES = Message(
     f"{_PACKAGE}.TuningExamples",
     {"examples": Field("message", repeated=True, message=TUNING_EXAMPLE)},
+    required=("examples",),
 )
-DATASET = Message(f"{_PACKAGE}.Dataset", {"examples": Field("message", message=TUNING_EXAMPLES)})
+DATASET = Message(
+    f"{_PACKAGE}.Dataset",
+    {"examples": Field("message", message=TUNING_EXAMPLES)},
+    required=("examples",),
+)
 HYPERPARAMETERS = Message(
     f"{_PACKAGE}.Hyperparameters",
     {
@@ -67,6 +76,7 @@ TUNING_TASK = Message(
         "trainingData": Field("message", message=DATASET),
         "hyperparameters": Field("message", message=HYPERPARAMETERS),
     },
+    required=("trainingData",),
 )
 TUNED_MODEL_SOURCE = Message(
     f"{_PACKAGE}.TunedModelSource", {"tunedModel": string(), "baseModel": string()}
@@ -97,9 +107,12 @@ PERMISSION = Message(
         "emailAddress": string(),
         "role": Field("enum", enum=ROLE),
     },
+    required=("role",),
 )
 TRANSFER_OWNERSHIP_REQUEST = Message(
-    f"{_PACKAGE}.TransferOwnershipRequest", {"name": string(), "emailAddress": string()}
+    f"{_PACKAGE}.TransferOwnershipRequest",
+    {"name": string(), "emailAddress": string()},
+    required=("emailAddress",),
 )
 CANCEL_OPERATION_REQUEST = Message("google.longrunning.CancelOperationRequest", {"name": string()})
 PART = Message(
@@ -138,4 +151,5 @@ GENERATE_CONTENT_REQUEST = Message(
         "cachedContent": string(),
     },
     open=True,
+    required=("contents",),
 )

@@ -13,7 +13,11 @@ import string
 from dataclasses import dataclass, field
 from typing import Any
 
-from airflow_provider_tunedmodels.emulator.gemini.training import Hyperparameters, Timeline
+from airflow_provider_tunedmodels.emulator.gemini.training import (
+    Hyperparameters,
+    LossCurve,
+    Timeline,
+)
 from airflow_provider_tunedmodels.emulator.state import StateFile
 
 __all__ = ["STATE_SECTION", "PermissionRecord", "Store", "TunedModelRecord"]
@@ -65,7 +69,7 @@ class TunedModelRecord:
     update_time: float
     hyperparameters: Hyperparameters
     examples: list[tuple[str, str]]
-    losses: list[float]
+    loss_curve: LossCurve
     timeline: Timeline
     permissions: list[PermissionRecord] = field(default_factory=list)
     failure_message: str = ""
@@ -108,7 +112,7 @@ class TunedModelRecord:
                 "learningRateMultiplier": hyper.learning_rate_multiplier,
             },
             "examples": [list(example) for example in self.examples],
-            "losses": self.losses,
+            "lossCurve": self.loss_curve.to_json(),
             "timeline": self.timeline.to_json(),
             "permissions": [permission.to_json() for permission in self.permissions],
             "failureMessage": self.failure_message,
@@ -118,6 +122,14 @@ class TunedModelRecord:
     def from_json(cls, data: dict[str, Any]) -> TunedModelRecord:
         """Deserialise from the state file."""
         hyper = data["hyperparameters"]
+        hyperparameters = Hyperparameters(
+            epoch_count=int(hyper["epochCount"]),
+            batch_size=int(hyper["batchSize"]),
+            learning_rate=float(hyper["learningRate"]),
+            learning_rate_multiplier=hyper.get("learningRateMultiplier"),
+        )
+        examples = [(str(pair[0]), str(pair[1])) for pair in data["examples"]]
+        curve = data.get("lossCurve")
         return cls(
             model_id=data["id"],
             operation_id=data["operationId"],
@@ -131,14 +143,14 @@ class TunedModelRecord:
             reader_project_numbers=[int(n) for n in data.get("readerProjectNumbers", [])],
             create_time=float(data["createTime"]),
             update_time=float(data["updateTime"]),
-            hyperparameters=Hyperparameters(
-                epoch_count=int(hyper["epochCount"]),
-                batch_size=int(hyper["batchSize"]),
-                learning_rate=float(hyper["learningRate"]),
-                learning_rate_multiplier=hyper.get("learningRateMultiplier"),
+            hyperparameters=hyperparameters,
+            examples=examples,
+            # State files written before curves were kept as parameters get a new curve.
+            loss_curve=(
+                LossCurve.from_json(curve)
+                if curve is not None
+                else LossCurve.of(examples, hyperparameters, seed=0)
             ),
-            examples=[(str(pair[0]), str(pair[1])) for pair in data["examples"]],
-            losses=[float(loss) for loss in data["losses"]],
             timeline=Timeline.from_json(data["timeline"]),
             permissions=[PermissionRecord.from_json(p) for p in data.get("permissions", [])],
             failure_message=data.get("failureMessage", ""),

@@ -8,7 +8,9 @@ starting higher for longer, more varied outputs. Given the same data,
 hyperparameters and seed the curve is identical.
 
 Progress is a pure function of wall time, so nothing runs in the background and
-a job persisted with ``--state-file`` carries on after a restart.
+a job persisted with ``--state-file`` carries on after a restart. The loss of a
+step is computed when it is shown, in constant time (:class:`LossCurve`): a job
+of two billion steps costs no more to create than a job of ten.
 """
 
 from __future__ import annotations
@@ -27,14 +29,17 @@ __all__ = [
     "LARGE_DATASET_BATCH_SIZE",
     "LARGE_DATASET_LEARNING_RATE",
     "LARGE_DATASET_MIN_EXAMPLES",
+    "MAX_LOSS",
+    "MAX_TOTAL_STEPS",
+    "MIN_LOSS",
     "SMALL_DATASET_BATCH_SIZE",
     "SMALL_DATASET_LEARNING_RATE",
     "Hyperparameters",
+    "LossCurve",
     "Progress",
     "Timeline",
     "choose_failure_step",
     "epoch_of_step",
-    "loss_curve",
     "resolve_hyperparameters",
     "total_steps",
 ]
@@ -52,7 +57,14 @@ LARGE_DATASET_LEARNING_RATE = 0.0002
 #: is not documented; this value is the emulator's choice.
 LARGE_DATASET_MIN_EXAMPLES = 1000
 
+#: Most steps a job may have: ``totalSteps`` is an int32 on the wire.
+MAX_TOTAL_STEPS = 2**31 - 1
+#: Bounds of a reported ``meanLoss`` (a diverging job stays at the upper one).
+MIN_LOSS = 1e-4
+MAX_LOSS = 1e4
+
 _EPSILON = 1e-9
+_MASK64 = (1 << 64) - 1
 
 
 @dataclass(frozen=True)
@@ -108,34 +120,94 @@ def epoch_of_step(step: int, batch_size: int, num_examples: int) -> int:
     return step * batch_size // num_examples
 
 
-def loss_curve(examples: list[tuple[str, str]], hyper: Hyperparameters, seed: int) -> list[float]:
-    """Mean loss after each step, deterministic for the data, hyperparameters and seed.
+@dataclass(frozen=True)
+class LossCurve:
+    """The mean loss after each step, computed on demand in constant time per step.
 
     The curve decays exponentially per epoch from a start that depends on the
     data (longer and more varied outputs start higher) towards a small floor;
     the decay rate grows with the square root of the learning rate, and the
     step-to-step noise grows with smaller batches and with learning rates far
-    above the default.
+    above the default. The noise of a step is drawn from a hash of the seed and
+    the step number, so any step's loss is known without computing the others.
     """
-    data_rng = random.Random(_seed_of(seed, examples))
-    noise_rng = random.Random(_seed_of(seed, examples, hyper))
-    count = len(examples)
-    outputs = [output for _, output in examples]
-    mean_output_chars = sum(len(output) for output in outputs) / count
-    variety = len(set(outputs)) / count
-    initial = 1.2 + 0.6 * math.log1p(mean_output_chars) + 0.8 * variety
-    initial += data_rng.uniform(0.0, 0.3)
-    floor = 0.02 + 0.1 * variety + data_rng.uniform(0.0, 0.02)
-    speed = 0.6 * math.sqrt(hyper.learning_rate / SMALL_DATASET_LEARNING_RATE)
-    overshoot = max(0.0, hyper.learning_rate / 0.005 - 1.0)
-    noise = 0.03 * math.sqrt(SMALL_DATASET_BATCH_SIZE / hyper.batch_size) * (1.0 + overshoot)
-    curve: list[float] = []
-    for step in range(1, total_steps(count, hyper) + 1):
-        epochs_done = step * hyper.batch_size / count
-        expected = floor + (initial - floor) * math.exp(-speed * epochs_done)
-        loss = expected * (1.0 + noise * noise_rng.gauss(0.0, 1.0))
-        curve.append(float32(max(loss, 1e-4)))
-    return curve
+
+    initial: float
+    floor: float
+    speed: float
+    noise: float
+    noise_seed: int
+    examples: int
+    batch_size: int
+
+    @classmethod
+    def of(cls, examples: list[tuple[str, str]], hyper: Hyperparameters, seed: int) -> LossCurve:
+        """The curve of a job, deterministic for the data, hyperparameters and seed."""
+        data_rng = random.Random(_seed_of(seed, examples))
+        count = len(examples)
+        outputs = [output for _, output in examples]
+        mean_output_chars = sum(len(output) for output in outputs) / count
+        variety = len(set(outputs)) / count
+        initial = 1.2 + 0.6 * math.log1p(mean_output_chars) + 0.8 * variety
+        initial += data_rng.uniform(0.0, 0.3)
+        floor = 0.02 + 0.1 * variety + data_rng.uniform(0.0, 0.02)
+        overshoot = max(0.0, hyper.learning_rate / 0.005 - 1.0)
+        return cls(
+            initial=initial,
+            floor=floor,
+            speed=0.6 * math.sqrt(hyper.learning_rate / SMALL_DATASET_LEARNING_RATE),
+            noise=0.03 * math.sqrt(SMALL_DATASET_BATCH_SIZE / hyper.batch_size) * (1 + overshoot),
+            noise_seed=_seed_of(seed, examples, hyper),
+            examples=count,
+            batch_size=hyper.batch_size,
+        )
+
+    def loss_at(self, step: int) -> float:
+        """The mean loss after ``step`` (1-based), as a 32-bit float."""
+        epochs_done = step * self.batch_size / self.examples
+        expected = self.floor + (self.initial - self.floor) * math.exp(-self.speed * epochs_done)
+        loss = expected * (1.0 + self.noise * _gauss(self.noise_seed, step))
+        return float32(min(max(loss, MIN_LOSS), MAX_LOSS))
+
+    def to_json(self) -> dict[str, Any]:
+        """Serialise for the state file."""
+        return {
+            "initial": self.initial,
+            "floor": self.floor,
+            "speed": self.speed,
+            "noise": self.noise,
+            "noiseSeed": self.noise_seed,
+            "examples": self.examples,
+            "batchSize": self.batch_size,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> LossCurve:
+        """Deserialise from the state file."""
+        return cls(
+            initial=float(data["initial"]),
+            floor=float(data["floor"]),
+            speed=float(data["speed"]),
+            noise=float(data["noise"]),
+            noise_seed=int(data["noiseSeed"]),
+            examples=int(data["examples"]),
+            batch_size=int(data["batchSize"]),
+        )
+
+
+def _mix64(value: int) -> int:
+    """SplitMix64's finaliser: 64 well-mixed bits from any integer."""
+    value = (value + 0x9E3779B97F4A7C15) & _MASK64
+    value = ((value ^ (value >> 30)) * 0xBF58476D1CE4E5B9) & _MASK64
+    value = ((value ^ (value >> 27)) * 0x94D049BB133111EB) & _MASK64
+    return value ^ (value >> 31)
+
+
+def _gauss(seed: int, step: int) -> float:
+    """A standard normal draw that depends only on ``seed`` and ``step`` (Box-Muller)."""
+    first = ((_mix64(seed + 2 * step) >> 11) + 1) / 2.0**53  # in (0, 1]
+    second = (_mix64(seed + 2 * step + 1) >> 11) / 2.0**53
+    return math.sqrt(-2.0 * math.log(first)) * math.cos(2.0 * math.pi * second)
 
 
 def _seed_of(

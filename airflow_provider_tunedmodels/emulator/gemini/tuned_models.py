@@ -38,11 +38,12 @@ from airflow_provider_tunedmodels.emulator.gemini.store import (
     TunedModelRecord,
 )
 from airflow_provider_tunedmodels.emulator.gemini.training import (
+    MAX_TOTAL_STEPS,
     Hyperparameters,
+    LossCurve,
     Progress,
     Timeline,
     choose_failure_step,
-    loss_curve,
     resolve_hyperparameters,
     total_steps,
 )
@@ -147,6 +148,7 @@ class TunedModels:
         if source is not None:
             examples = source.examples + examples
         hyper = resolve_hyperparameters(hyperparameters_of(model), len(examples))
+        _check_total_steps(len(examples), hyper)
         model_id = self._new_model_id(tuned_model_id, display_name)
         now = self.clock()
         defaults = base_model(base_name) or {}
@@ -165,7 +167,7 @@ class TunedModels:
             update_time=now,
             hyperparameters=hyper,
             examples=examples,
-            losses=loss_curve(examples, hyper, self.store.seed),
+            loss_curve=LossCurve.of(examples, hyper, self.store.seed),
             timeline=self._timeline(now, len(examples), hyper, model_id, fail=fail),
             permissions=[
                 PermissionRecord(self.store.random_id(12), "USER", identity.email, "OWNER")
@@ -333,6 +335,18 @@ class TunedModels:
         record.touch()
         self.store.save()
         return {}
+
+
+def _check_total_steps(count: int, hyper: Hyperparameters) -> None:
+    """Refuse a job of more steps than ``totalSteps`` (an int32) can report."""
+    steps = total_steps(count, hyper)
+    if steps > MAX_TOTAL_STEPS:
+        path = "tuned_model.tuning_task.hyperparameters"
+        raise invalid_argument(
+            f"{count} examples x {path}.epoch_count {hyper.epoch_count} / {path}.batch_size "
+            f"{hyper.batch_size} makes {steps} tuning steps, more than the {MAX_TOTAL_STEPS} "
+            "a tuning job can have; lower epoch_count or raise batch_size."
+        )
 
 
 def _listed(record: TunedModelRecord, identity: Identity, model_filter: ModelFilter) -> bool:
