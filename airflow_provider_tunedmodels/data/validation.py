@@ -21,6 +21,7 @@ from airflow_provider_tunedmodels.data.examples import Example, example_from_rec
 from airflow_provider_tunedmodels.models.limits import (
     MAX_EXAMPLE_INPUT_CHARS,
     MAX_EXAMPLE_OUTPUT_CHARS,
+    is_blank_output,
 )
 
 __all__ = ["RowError", "check_record", "example_problems", "validate_example"]
@@ -52,7 +53,7 @@ def example_problems(example: Example) -> list[str]:
     problems = _length_problems("input", example.text_input, MAX_EXAMPLE_INPUT_CHARS)
     if not example.output:
         problems.append("output is empty")
-    elif example.output.isspace():
+    elif is_blank_output(example.output):
         problems.append("output is blank (whitespace only)")
     problems += _length_problems("output", example.output, MAX_EXAMPLE_OUTPUT_CHARS)
     problems += _encoding_problems("input", example.text_input)
