@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass
 
 from airflow_provider_tunedmodels.core.errors import InvalidRequestError
+from airflow_provider_tunedmodels.models.limits import TUNED_MODEL_ID_PATTERN
 
 __all__ = [
     "BASE_MODEL",
@@ -35,8 +36,10 @@ __all__ = [
     "OPERATION",
     "PERMISSION",
     "TUNED_MODEL",
+    "TUNED_MODEL_ID_RULE",
     "NameKind",
     "parse_name",
+    "tuned_model_id_problem",
 ]
 
 #: An id of an existing tuned model, operation or permission: lowercase letters, digits and
@@ -92,6 +95,19 @@ GENERATION_MODEL = NameKind(
 )
 
 _ALL_KINDS = (TUNED_MODEL, BASE_MODEL, OPERATION, PERMISSION)
+
+#: The documented rule of a ``tunedModelId`` the caller chooses, for messages.
+TUNED_MODEL_ID_RULE = (
+    "must be 1-40 characters of lowercase letters, digits and hyphens, start with a letter "
+    "and end with a letter or digit (pattern [a-z]([a-z0-9-]{0,38}[a-z0-9])?)"
+)
+
+
+def tuned_model_id_problem(tuned_model_id: str) -> str | None:
+    """What is wrong with a new model's id, or ``None`` if it follows the documented rule."""
+    if TUNED_MODEL_ID_PATTERN.fullmatch(tuned_model_id):
+        return None
+    return f"{tuned_model_id!r} {TUNED_MODEL_ID_RULE}"
 
 
 def parse_name(value: object, kind: NameKind, *, field: str) -> str:

@@ -6,6 +6,8 @@ mapping written in snake_case, or ``hyperparameters['epoch_count']`` as an
 operator's argument. A *spelling* maps wire paths to what the caller wrote, and
 every message is rendered through it, so an error quotes the user back to
 themselves instead of a name they never typed.
+
+Nothing heavy is imported here: operators use it when a DAG file is parsed.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
-
-from pydantic.alias_generators import to_camel
 
 from airflow_provider_tunedmodels.core.errors import InvalidRequestError
 
@@ -80,7 +80,8 @@ def raise_problems(
 
 def wire_key(key: str) -> str:
     """The wire (camelCase) name of one key written in snake_case or camelCase."""
-    return to_camel(key) if "_" in key else key
+    head, *rest = key.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
 
 
 def spelling_of(raw: Mapping[Any, Any], prefix: str = "", written: str = "") -> dict[str, str]:

@@ -9,12 +9,17 @@ the caller wrote them, e.g. ``display_name`` for an operator's argument.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_provider_tunedmodels.models import limits
 from airflow_provider_tunedmodels.models.generation import GenerateContentRequest
-from airflow_provider_tunedmodels.models.names import BASE_MODEL, TUNED_MODEL
+from airflow_provider_tunedmodels.models.names import (
+    BASE_MODEL,
+    TUNED_MODEL,
+    tuned_model_id_problem,
+)
 from airflow_provider_tunedmodels.models.permission import GranteeType, Permission, Role
 from airflow_provider_tunedmodels.models.problems import (
     Problem,
@@ -22,7 +27,13 @@ from airflow_provider_tunedmodels.models.problems import (
     raise_problems,
     wire_key,
 )
+from airflow_provider_tunedmodels.models.requests import number_problems
 from airflow_provider_tunedmodels.models.tuned_model import TunedModel
+from airflow_provider_tunedmodels.models.update_mask import (
+    MUTABLE_TUNED_MODEL_FIELDS,
+    mask_path,
+    update_mask_problems,
+)
 
 __all__ = [
     "MUTABLE_TUNED_MODEL_FIELDS",
@@ -36,20 +47,6 @@ __all__ = [
     "validate_tuned_model_update",
 ]
 
-#: Wire names of the TunedModel fields that ``tunedModels.patch`` may change.
-MUTABLE_TUNED_MODEL_FIELDS = frozenset(
-    {"displayName", "description", "temperature", "topP", "topK", "readerProjectNumbers"}
-)
-_IMMUTABLE_REASONS = {
-    "name": "is output only (it is fixed at creation)",
-    "baseModel": "is immutable",
-    "tunedModelSource": "is immutable",
-    "tuningTask": "is immutable (training data and hyperparameters are fixed at creation)",
-    "state": "is output only",
-    "createTime": "is output only",
-    "updateTime": "is output only",
-}
-_UPDATABLE = ", ".join(sorted(MUTABLE_TUNED_MODEL_FIELDS))
 _EXAMPLES = "tuningTask.trainingData.examples.examples"
 
 
@@ -79,7 +76,7 @@ def tuned_model_problems(
     tuned_model: TunedModel, tuned_model_id: str | None = None
 ) -> list[Problem]:
     """Every problem of a ``tunedModels.create`` request, by wire path."""
-    problems: list[Problem] = []
+    problems = number_problems(tuned_model)
     if tuned_model_id is not None:
         problems += _tuned_model_id_problems(tuned_model_id)
     problems += _source_problems(tuned_model)
@@ -98,22 +95,13 @@ def validate_tuned_model_update(
     are both accepted (``top_p``, ``topP``).
     """
     written = [path.strip() for path in update_mask if path.strip()]
-    paths = [".".join(wire_key(part) for part in path.split(".")) for path in written]
-    problems = [
-        Problem(shown, _mask_problem(path))
-        for shown, path in zip(written, paths, strict=True)
-        if path not in MUTABLE_TUNED_MODEL_FIELDS
-    ]
+    paths = [mask_path(path) for path in written]
+    problems = update_mask_problems(written)
     if not paths:
         problems.append(Problem("", "nothing to update: give at least one field or an update mask"))
     problems += _mutable_field_problems(changes)
     raise_problems(problems, "the tuned model update", spelling)
     return paths
-
-
-def _mask_problem(path: str) -> str:
-    reason = _IMMUTABLE_REASONS.get(path.split(".")[0], "is not a field that can be updated")
-    return f"{reason}; updatable fields are {_UPDATABLE}"
 
 
 def update_mask_for(fields: Mapping[str, Any]) -> list[str]:
@@ -168,16 +156,8 @@ def validate_new_permission(permission: Permission, *, spelling: Spelling | None
 
 
 def _tuned_model_id_problems(tuned_model_id: str) -> list[Problem]:
-    if limits.TUNED_MODEL_ID_PATTERN.fullmatch(tuned_model_id):
-        return []
-    return [
-        Problem(
-            "tunedModelId",
-            f"{tuned_model_id!r} must be 1-40 characters of lowercase letters, digits and "
-            "hyphens, start with a letter and end with a letter or digit "
-            "(pattern [a-z]([a-z0-9-]{0,38}[a-z0-9])?)",
-        )
-    ]
+    problem = tuned_model_id_problem(tuned_model_id)
+    return [Problem("tunedModelId", problem)] if problem else []
 
 
 def _source_problems(model: TunedModel) -> list[Problem]:
@@ -186,8 +166,8 @@ def _source_problems(model: TunedModel) -> list[Problem]:
         return [
             Problem(
                 "baseModel / tunedModelSource",
-                "set exactly one, e.g. baseModel 'models/gemini-1.5-flash-001-tuning' or "
-                "tunedModelSource.tunedModel 'tunedModels/x'",
+                "set exactly one: a base model such as 'models/gemini-1.5-flash-001-tuning', "
+                "or a tuned model to tune further such as 'tunedModels/x'",
             )
         ]
     if model.base_model and not BASE_MODEL.pattern.fullmatch(model.base_model):
@@ -214,15 +194,21 @@ def _mutable_field_problems(model: TunedModel) -> list[Problem]:
                 f"{limits.MAX_DISPLAY_NAME_LENGTH}, spaces included",
             )
         )
-    if model.temperature is not None and not (
-        limits.MIN_TEMPERATURE <= model.temperature <= limits.MAX_TEMPERATURE
+    temperature, top_p = _finite(model.temperature), _finite(model.top_p)
+    if temperature is not None and not (
+        limits.MIN_TEMPERATURE <= temperature <= limits.MAX_TEMPERATURE
     ):
-        problems.append(Problem("temperature", f"{model.temperature} is outside [0.0, 1.0]"))
-    if model.top_p is not None and not 0.0 <= model.top_p <= 1.0:
-        problems.append(Problem("topP", f"{model.top_p} is outside [0.0, 1.0]"))
+        problems.append(Problem("temperature", f"{temperature} is outside [0.0, 1.0]"))
+    if top_p is not None and not 0.0 <= top_p <= 1.0:
+        problems.append(Problem("topP", f"{top_p} is outside [0.0, 1.0]"))
     if model.top_k is not None and model.top_k < limits.MIN_TOP_K:
         problems.append(Problem("topK", f"{model.top_k} is negative; give 0 or more"))
     return problems
+
+
+def _finite(value: float | None) -> float | None:
+    """``value`` if it is a finite number; ``None`` otherwise (reported by the number check)."""
+    return value if value is not None and math.isfinite(value) else None
 
 
 def _hyperparameter_problems(model: TunedModel) -> list[Problem]:
@@ -239,10 +225,10 @@ def _hyperparameter_problems(model: TunedModel) -> list[Problem]:
             )
         )
     for field, value in (
-        ("learningRate", hp.learning_rate),
-        ("learningRateMultiplier", hp.learning_rate_multiplier),
+        ("learningRate", _finite(hp.learning_rate)),
+        ("learningRateMultiplier", _finite(hp.learning_rate_multiplier)),
     ):
-        if value is not None and not value > 0:
+        if value is not None and value <= 0:
             problems.append(Problem(f"{where}.{field}", f"{value} must be positive"))
     for field, count in (("epochCount", hp.epoch_count), ("batchSize", hp.batch_size)):
         if count is not None and count < 1:

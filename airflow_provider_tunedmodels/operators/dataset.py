@@ -131,7 +131,7 @@ class PrepareTuningDatasetOperator(BaseOperator):
             )
         except DatasetError as error:
             # Bad data stays bad on retry: fail now instead of using up the retries.
-            raise AirflowFailException(str(error)) from error
+            raise AirflowFailException(str(error)) from None
         self._log_result(prepared)
         return prepared.to_dict()
 

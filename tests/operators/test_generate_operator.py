@@ -129,16 +129,31 @@ def test_a_request_that_fails_fails_the_task(api: FakeGeminiApi) -> None:
         run(api, prompt=["fine", "too long", "also fine"])
 
 
-def test_a_prompt_that_is_not_a_string_is_refused_before_sending(api: FakeGeminiApi) -> None:
-    with pytest.raises(AirflowFailException, match=r"prompt\[1\]: expected a string, got int"):
-        run(api, prompt=["fine", 42])
+def test_a_prompt_that_is_not_a_string_is_refused_when_the_dag_is_parsed() -> None:
+    with pytest.raises(ValueError, match=r"prompt\[1\]: expected a string, got int"):
+        GenerateContentOperator(task_id="t", model=TUNED, prompt=["fine", 42])
+
+
+def test_a_malformed_model_name_is_refused_when_the_dag_is_parsed() -> None:
+    with pytest.raises(ValueError, match="model: 'a/b' is not a tuned model or a base model name"):
+        GenerateContentOperator(task_id="t", model="a/b", prompt="x")
+
+
+def test_rendered_arguments_are_checked_before_sending(api: FakeGeminiApi) -> None:
+    operator = GenerateContentOperator(task_id="t", model="{{ m }}", prompt="{{ p }}")
+    operator.hook = api.hook()
+    operator.model, operator.prompt = PERMISSION_NAME, "x"
+    with pytest.raises(AirflowFailException, match="is the name of a permission"):
+        operator.execute(context={})  # type: ignore[arg-type]
+    operator.model, operator.prompt = TUNED, ["fine", " "]
+    with pytest.raises(AirflowFailException, match=r"prompt\[1\]: empty"):
+        operator.execute(context={})  # type: ignore[arg-type]
     assert api.requests == []
 
 
-def test_a_malformed_model_name_is_refused_before_sending(api: FakeGeminiApi) -> None:
-    with pytest.raises(AirflowFailException, match="model name"):
-        run(api, model="a/b", prompt="x")
-    assert api.requests == []
+def test_an_empty_literal_prompt_is_refused_when_the_dag_is_parsed() -> None:
+    with pytest.raises(ValueError, match="prompt: empty"):
+        GenerateContentOperator(task_id="t", model=TUNED, prompt="  ")
 
 
 @pytest.mark.parametrize(
@@ -170,6 +185,9 @@ def test_module_import_is_cheap() -> None:
     loaded = provider_modules_loaded_by("airflow_provider_tunedmodels.operators.generate")
     assert "airflow_provider_tunedmodels.operators.generate" in loaded
     assert not loaded & HEAVY_PROVIDER_MODULES
+
+
+PERMISSION_NAME = "tunedModels/m1/permissions/p1"
 
 
 # --- against the emulator ------------------------------------------------------------------------

@@ -87,9 +87,23 @@ def test_grantee_is_checked_before_any_request(
     assert api.requests == []
 
 
-def test_a_malformed_model_name_is_refused_before_any_request(api: FakeGeminiApi) -> None:
-    with pytest.raises(AirflowFailException, match="tuned model name"):
-        run(api, tuned_model_name="models/x", action="revoke", email_address="a@x.com")
+def test_a_name_of_another_kind_is_refused_when_the_dag_is_parsed() -> None:
+    with pytest.raises(
+        ValueError, match="tuned_model_name: 'models/x' is the name of a base model"
+    ):
+        TunedModelPermissionsOperator(
+            task_id="t", tuned_model_name="models/x", action="revoke", email_address="a@x.com"
+        )
+
+
+def test_a_rendered_name_of_another_kind_fails_before_any_request(api: FakeGeminiApi) -> None:
+    operator = TunedModelPermissionsOperator(
+        task_id="t", tuned_model_name="{{ m }}", action="revoke", email_address="a@x.com"
+    )
+    operator.hook = api.hook()
+    operator.tuned_model_name = "tunedModels/m1/permissions/p1"
+    with pytest.raises(AirflowFailException, match="is the name of a permission"):
+        operator.execute(context={})  # type: ignore[arg-type]
     assert api.requests == []
 
 
