@@ -24,9 +24,10 @@ from airflow_provider_tunedmodels.core.errors import AlreadyExistsError, NotFoun
 from airflow_provider_tunedmodels.core.lro import apoll_operation, poll_operation
 from airflow_provider_tunedmodels.core.paging import aiter_items, iter_items
 from airflow_provider_tunedmodels.core.polling import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
-from airflow_provider_tunedmodels.core.settings import ClientSettings, ConnectionDefaults
+from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.hooks import gemini_calls as calls
 from airflow_provider_tunedmodels.hooks.base import TuningJobHook
+from airflow_provider_tunedmodels.hooks.gemini_connection import GEMINI_CONNECTION
 from airflow_provider_tunedmodels.hooks.gemini_jobs import GeminiJobsMixin, describe_progress
 from airflow_provider_tunedmodels.models import (
     GenerateContentRequest,
@@ -53,18 +54,6 @@ from airflow_provider_tunedmodels.models.validation import (
 __all__ = ["GEMINI_CONNECTION", "GeminiTunedModelsHook", "describe_progress"]
 
 GenerateInput = str | GenerateContentRequest | Mapping[str, Any]
-
-
-#: How a ``gemini_tuned_models`` connection reads where it is silent.
-GEMINI_CONNECTION = ConnectionDefaults(
-    base_url="https://generativelanguage.googleapis.com",
-    api_version="v1beta",
-    scopes=(
-        "https://www.googleapis.com/auth/generative-language.tuning",
-        "https://www.googleapis.com/auth/cloud-platform",
-    ),
-    extra_prefix="extra__gemini_tuned_models__",
-)
 
 
 class GeminiTunedModelsHook(GeminiJobsMixin, TuningJobHook):

@@ -77,7 +77,7 @@ def test_api_key_in_the_url_is_refused() -> None:
 
 
 def test_bad_numbers_and_keyfile_json_say_what_to_fix() -> None:
-    with pytest.raises(ConfigurationError, match="extra 'timeout' must be a number"):
+    with pytest.raises(ConfigurationError, match=r"Request timeout \(seconds\) must be a number"):
         ClientSettings.from_connection(
             connection(extra_dejson={"timeout": "soon"}), GEMINI_CONNECTION
         )
