@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import conf
 
-from airflow_provider_tunedmodels.links import TUNED_MODEL_URL_XCOM_KEY, TunedModelLink
+from airflow_provider_tunedmodels.links import (
+    PUSHED_URL_ATTRIBUTE,
+    TUNED_MODEL_URL_XCOM_KEY,
+    TunedModelLink,
+)
 from airflow_provider_tunedmodels.operators._base import GeminiBaseOperator
 from airflow_provider_tunedmodels.operators._waiting import (
     build_trigger,
@@ -261,6 +265,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Check locally, create or adopt the model, push its names, then wait (or not)."""
+        setattr(self, PUSHED_URL_ATTRIBUTE, None)  # no link until a model exists
         tuned_model_id, request = self._checked_request(context)
         started = self._create_or_adopt(tuned_model_id, request)
         self._push_names(context, started.status)
@@ -400,7 +405,9 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         operation = status.job_name if "/operations/" in status.job_name else None
         ti.xcom_push(key=TUNED_MODEL_NAME_XCOM_KEY, value=status.result_name)
         ti.xcom_push(key=OPERATION_NAME_XCOM_KEY, value=operation)
-        ti.xcom_push(key=TUNED_MODEL_URL_XCOM_KEY, value=self.hook.job_url(status.job_name))
+        url = self.hook.job_url(status.job_name)
+        ti.xcom_push(key=TUNED_MODEL_URL_XCOM_KEY, value=url)
+        setattr(self, PUSHED_URL_ATTRIBUTE, url)
 
     def _defer(self, status: JobStatus, reused: bool) -> None:
         trigger = build_trigger(

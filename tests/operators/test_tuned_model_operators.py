@@ -807,6 +807,33 @@ def test_the_link_is_the_pushed_url(monkeypatch: pytest.MonkeyPatch) -> None:
     assert any(isinstance(existing, TunedModelLink) for existing in operator.operator_extra_links)
 
 
+def test_a_task_that_failed_before_any_model_does_not_look_for_its_link(
+    monkeypatch: pytest.MonkeyPatch, api: respx.MockRouter
+) -> None:
+    from airflow.sdk.execution_time.xcom import XCom
+
+    def get_value(*, ti_key: Any, key: str) -> Any:
+        raise AssertionError("Airflow logs 'XCom not found' as an error for this read")
+
+    monkeypatch.setattr(XCom, "get_value", get_value)
+    operator = create_operator(fake_api_hook(), tuned_model_id=TUNED_ID, training_data=[])
+    with pytest.raises(AirflowFailException):
+        operator.execute(make_context())
+    # Airflow asks every link when the task ends, in the task's process.
+    assert TunedModelLink().get_link(operator, ti_key="this try") == ""
+
+
+def test_the_link_of_a_task_that_created_its_model_is_known_in_its_process(
+    hook: GeminiTunedModelsHook,
+) -> None:
+    operator = create_operator(hook, tuned_model_id=TUNED_ID, wait_for_completion=False)
+    context = make_context()
+    operator.execute(context)
+    pushed = context["ti"].xcoms["tuned_model_url"]
+    assert pushed.endswith(f"/v1beta/tunedModels/{TUNED_ID}")
+    assert TunedModelLink().get_link(operator, ti_key="this try") == pushed
+
+
 def test_the_asset_is_declared_only_when_the_task_waits() -> None:
     from airflow.sdk import DAG
 
