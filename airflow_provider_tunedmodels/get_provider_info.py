@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_tunedmodels import __version__
-from airflow_provider_tunedmodels.hooks.connection_form import conn_fields, ui_field_behaviour
-from airflow_provider_tunedmodels.hooks.gemini_connection import GEMINI_CONNECTION
+from airflow_provider_tunedmodels.connection_form import (
+    GEMINI_CONNECTION,
+    conn_fields,
+    ui_field_behaviour,
+)
 
 __all__ = ["CONN_FIELDS", "UI_FIELD_BEHAVIOUR", "get_provider_info"]
 

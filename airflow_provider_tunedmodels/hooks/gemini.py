@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from typing import Any
 
+from airflow_provider_tunedmodels.connection_form import GEMINI_CONNECTION
 from airflow_provider_tunedmodels.core.errors import AlreadyExistsError, NotFoundError
 from airflow_provider_tunedmodels.core.lro import apoll_operation, poll_operation
 from airflow_provider_tunedmodels.core.paging import aiter_items, iter_items
@@ -27,7 +28,6 @@ from airflow_provider_tunedmodels.core.polling import DEFAULT_POLL_INTERVAL, DEF
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.hooks import gemini_calls as calls
 from airflow_provider_tunedmodels.hooks.base import TuningJobHook
-from airflow_provider_tunedmodels.hooks.gemini_connection import GEMINI_CONNECTION
 from airflow_provider_tunedmodels.hooks.gemini_jobs import GeminiJobsMixin, describe_progress
 from airflow_provider_tunedmodels.models import (
     GenerateContentRequest,

@@ -1,4 +1,7 @@
-"""The connection form of a backend, built from its :class:`ConnectionDefaults`.
+"""Each backend's connection defaults, and its connection form built from them.
+
+Outside ``hooks/``: Airflow reads the form with the provider's metadata whenever
+it loads providers, which must not import any hook.
 
 Design, and why:
 
@@ -36,7 +39,18 @@ from airflow_provider_tunedmodels.core.connection_defaults import (
     ConnectionDefaults,
 )
 
-__all__ = ["conn_fields", "ui_field_behaviour"]
+__all__ = ["GEMINI_CONNECTION", "conn_fields", "ui_field_behaviour"]
+
+#: How a ``gemini_tuned_models`` connection reads where it is silent.
+GEMINI_CONNECTION = ConnectionDefaults(
+    base_url="https://generativelanguage.googleapis.com",
+    api_version="v1beta",
+    scopes=(
+        "https://www.googleapis.com/auth/generative-language.tuning",
+        "https://www.googleapis.com/auth/cloud-platform",
+    ),
+    extra_prefix="extra__gemini_tuned_models__",
+)
 
 _TEXT = {"type": ["string", "null"]}
 _SECRET = {"type": ["string", "null"], "format": "password"}
