@@ -168,12 +168,26 @@ class ClientSettings:
         except (ValueError, KeyError, OSError, google.auth.exceptions.GoogleAuthError) as exc:
             raise ConfigurationError(
                 f"{self.source}: could not load Google credentials ({type(exc).__name__}: "
-                f"{_first_line(exc)}); check key_path / keyfile_dict, or set up Application "
-                "Default Credentials"
+                f"{_first_line(exc)}); {self._credentials_advice()}"
             ) from None
         if self.quota_project_id:
             credentials = credentials.with_quota_project(self.quota_project_id)
         return credentials
+
+    def _credentials_advice(self) -> str:
+        """What to check, in the connection form's words, for the credentials in use."""
+        if self.service_account_info is not None:
+            return f"check the {label('keyfile_dict')}"
+        if self.key_path:
+            return (
+                f"check the {label('key_path')}: it must exist and be readable on the machine "
+                "that runs this"
+            )
+        return (
+            f"no {label('api_key')}, {label('key_path')} or {label('keyfile_dict')} is set, "
+            "so Application Default Credentials were tried: fill one of those fields, or set "
+            "up Application Default Credentials on the machine that runs this"
+        )
 
     @classmethod
     def from_connection(cls, conn: Any, defaults: ConnectionDefaults) -> ClientSettings:
