@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 
+from airflow_provider_tunedmodels.core.errors import InvalidRequestError
 from airflow_provider_tunedmodels.models._wire import INT64_MARKER, WireModel
 from airflow_provider_tunedmodels.models.problems import (
     Problem,
@@ -58,11 +59,9 @@ def parse_request(
         return value, {}
     if not isinstance(value, Mapping):
         shown = "None" if value is None else type(value).__name__
-        raise_problems(
-            [Problem("", f"expected a {model.__name__} or a mapping of its fields, got {shown}")],
-            field,
+        raise InvalidRequestError(
+            field, [f"expected a {model.__name__} or a mapping of its fields, got {shown}"]
         )
-        raise AssertionError("unreachable")
     spelling = spelling_of(value)
     if known_fields_only:
         raise_problems(unknown_field_problems(value, model), field)

@@ -621,15 +621,16 @@ def _check_model_name_argument(operator: Any) -> None:
 
 def _model_name_argument(operator: Any) -> str:
     """The rendered ``tuned_model_name`` as a full name; a wrong one fails the task at once."""
-    from airflow_provider_tunedmodels.models.names import TUNED_MODEL
-    from airflow_provider_tunedmodels.operators._arguments import (
-        bad_input_fails_the_task,
-        name_argument,
-    )
+    from airflow.sdk.exceptions import AirflowFailException
 
-    with bad_input_fails_the_task():
+    from airflow_provider_tunedmodels.core.errors import InvalidRequestError
+    from airflow_provider_tunedmodels.models.names import TUNED_MODEL
+    from airflow_provider_tunedmodels.operators._arguments import name_argument
+
+    try:
         return name_argument(operator.tuned_model_name, TUNED_MODEL, "tuned_model_name")
-    raise AssertionError("unreachable")
+    except InvalidRequestError as error:
+        raise AirflowFailException(str(error)) from None
 
 
 def _job_of(event: object) -> str:
