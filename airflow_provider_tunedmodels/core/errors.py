@@ -90,9 +90,10 @@ class TransportError(TunedModelsError):
         self.method = method
         self.url = url
         self.attempts = attempts
+        self.reason = message
         super().__init__(
             f"{method} {url} failed after {attempts} attempt(s): {message}. "
-            "Check that the base URL in the connection is reachable from this worker."
+            "Check that the connection's Base URL is reachable from this machine."
         )
 
 
@@ -156,7 +157,9 @@ class ApiError(TunedModelsError):
         text = f"{self.status} ({self.http_status}){where}: {self.message}"
         reason = self.reason
         if reason:
-            text += f" [reason: {reason}]"
+            # Parentheses, not brackets: Airflow's command line prints through rich, which
+            # reads "[reason: ...]" as markup and deletes it.
+            text += f" (reason: {reason})"
         if self.attempts > 1:
             text += f" (after {self.attempts} attempts)"
         hint = _REASON_HINTS.get(reason or "", self.hint)
@@ -240,7 +243,7 @@ class DeadlineExceededError(ApiError):
 
 #: Advice for ``google.rpc.ErrorInfo`` reasons whose status alone would mislead.
 _REASON_HINTS = {
-    "API_KEY_INVALID": "Check the API key in the Airflow connection's password field.",
+    "API_KEY_INVALID": "Check the API key of the Airflow connection.",
     "API_KEY_EXPIRED": "The API key has expired; renew it and update the Airflow connection.",
     "ACCESS_TOKEN_EXPIRED": "The access token expired; check the clock of this machine.",
     "CREDENTIALS_MISSING": "This method needs OAuth: use a service-account key or ADC instead of an API key.",

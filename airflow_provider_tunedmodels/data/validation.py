@@ -21,6 +21,7 @@ from airflow_provider_tunedmodels.data.examples import Example, example_from_rec
 from airflow_provider_tunedmodels.models.limits import (
     MAX_EXAMPLE_INPUT_CHARS,
     MAX_EXAMPLE_OUTPUT_CHARS,
+    is_blank_output,
 )
 
 __all__ = [
@@ -64,7 +65,7 @@ def text_problems(text_input: str, output: str) -> list[str]:
     problems = _length_problems("input", text_input, MAX_EXAMPLE_INPUT_CHARS)
     if not output:
         problems.append("output is empty")
-    elif output.isspace():
+    elif is_blank_output(output):
         problems.append("output is blank (whitespace only)")
     problems += _length_problems("output", output, MAX_EXAMPLE_OUTPUT_CHARS)
     problems += _encoding_problems("input", text_input)

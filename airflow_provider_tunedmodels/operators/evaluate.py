@@ -201,7 +201,17 @@ class EvaluateTunedModelOperator(GeminiBaseOperator):
             problems.append(f"  - min_score {self.min_score}: must be in [0, 1]")
         if self.require_improvement and self.baseline_model is None:
             problems.append("  - require_improvement: needs a baseline_model to compare with")
+        problems += [f"  - {p}" for p in self._name_problems()]
         return problems
+
+    def _name_problems(self) -> list[str]:
+        """Literal model names that are not names of the kind each parameter takes."""
+        from airflow_provider_tunedmodels.models.names import GENERATION_MODEL, TUNED_MODEL
+        from airflow_provider_tunedmodels.operators._arguments import literal_name_problems
+
+        return literal_name_problems(
+            self.tuned_model_name, TUNED_MODEL, "tuned_model_name"
+        ) + literal_name_problems(self.baseline_model, GENERATION_MODEL, "baseline_model")
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Evaluate, write the results, apply the failure policy and the gate."""
@@ -213,7 +223,8 @@ class EvaluateTunedModelOperator(GeminiBaseOperator):
             models = self._models()
             summary, location = run_with_async_hook(self.hook, lambda: self._evaluate(models))
         except (InvalidRequestError, DatasetError) as error:
-            raise AirflowFailException(str(error)) from error
+            # Not chained: the cause has the same message, and the log would show it twice.
+            raise AirflowFailException(str(error)) from None
         self.log.info("Evaluation results written to %s:\n%s", location, summary.describe())
         result = {**summary.to_dict(), "results_path": location}
         result["quality_gate"] = self._apply_policies(summary)
@@ -223,9 +234,9 @@ class EvaluateTunedModelOperator(GeminiBaseOperator):
         from airflow_provider_tunedmodels.evaluation.runner import BASELINE, TUNED
         from airflow_provider_tunedmodels.hooks.gemini_calls import model_path, tuned_model_path
 
-        models = {TUNED: tuned_model_path(self.tuned_model_name)}
+        models = {TUNED: tuned_model_path(self.tuned_model_name, "tuned_model_name")}
         if self.baseline_model:
-            models[BASELINE] = model_path(self.baseline_model)
+            models[BASELINE] = model_path(self.baseline_model, "baseline_model")
         return models
 
     async def _evaluate(self, models: dict[str, str]) -> tuple[EvaluationSummary, str]:
