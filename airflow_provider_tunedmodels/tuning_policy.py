@@ -35,6 +35,7 @@ from airflow_provider_tunedmodels.core.errors import (
     TransportError,
     TunedModelsError,
     UnavailableError,
+    UnreadableResponseError,
 )
 
 __all__ = [
@@ -66,7 +67,7 @@ DEFAULT_POLL_INTERVAL: Final = 30.0
 #: Seconds to wait for tuning when the caller does not say.
 DEFAULT_TUNING_TIMEOUT: Final = 24 * 3600.0
 
-#: Errors after which polling again later may succeed (429, 5xx, network).
+#: Errors after which polling again later may succeed (429, 5xx, network, a proxy's page).
 _TRANSIENT_ERRORS: Final = (
     ResourceExhaustedError,
     ServerError,
@@ -74,6 +75,7 @@ _TRANSIENT_ERRORS: Final = (
     DeadlineExceededError,
     AbortedError,
     TransportError,
+    UnreadableResponseError,
 )
 _MAX_TUNED_MODEL_ID_LENGTH: Final = 40
 _HASH_LENGTH: Final = 10
@@ -156,7 +158,8 @@ def validate_trigger_event(event: object) -> TriggerEventPayload:
 
 
 def is_transient_error(error: BaseException) -> bool:
-    """Whether trying again later may help: quota (429), server errors (5xx), network failures.
+    """Whether trying again later may help: quota (429), server errors (5xx), network failures,
+    a success answer whose body is not JSON.
 
     Everything else (not found, permission denied, unauthenticated, invalid
     arguments, a bad connection) is permanent: waiting will not fix it.

@@ -16,6 +16,8 @@ extra ``timeout``             seconds per HTTP request (default 60)
 extra ``max_retries``         attempts after the first for safe-to-repeat calls (default 4)
 extra ``retry_max_wait``      cap of a single backoff, in seconds (default 60)
 extra ``retry_total_timeout`` no new attempt after this many seconds (default 300)
+extra ``max_concurrent_requests`` requests in flight at once per client, and its kept-alive
+                              connections (default 32); more wait their turn
 ============================  ===========================================================
 
 Exactly one way to authenticate is chosen: an API key if one is set, else a
@@ -30,12 +32,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_tunedmodels.core.auth import ApiKeyAuth, Auth, GoogleCredentialsAuth
+from airflow_provider_tunedmodels.core.auth import (
+    ApiKeyAuth,
+    Auth,
+    GoogleCredentialsAuth,
+    check_api_key,
+)
 from airflow_provider_tunedmodels.core.errors import ConfigurationError
 from airflow_provider_tunedmodels.core.retry import RetryPolicy
 from airflow_provider_tunedmodels.core.secrets import REDACTED, mask_secret
 
-__all__ = ["DEFAULT_SCOPES", "ClientSettings"]
+__all__ = ["DEFAULT_MAX_CONCURRENT_REQUESTS", "DEFAULT_SCOPES", "ClientSettings"]
 
 #: OAuth scopes requested for Google credentials when the connection names none.
 DEFAULT_SCOPES: tuple[str, ...] = (
@@ -43,10 +50,19 @@ DEFAULT_SCOPES: tuple[str, ...] = (
     "https://www.googleapis.com/auth/cloud-platform",
 )
 
+#: Requests one client sends at once. Also its connections, all kept alive: enough to keep
+#: an evaluation's or a triggerer's requests flowing, few enough that waiting requests stay
+#: cheap to schedule (see :mod:`airflow_provider_tunedmodels.core.pool`).
+DEFAULT_MAX_CONCURRENT_REQUESTS = 32
+
 
 @dataclass(frozen=True)
 class ClientSettings:
-    """Everything a REST client needs; secrets are kept out of ``repr``."""
+    """Everything a REST client needs; secrets are kept out of ``repr``.
+
+    :param max_concurrent_requests: requests in flight at once per client (the rest
+        wait their turn), which is also the number of connections it keeps alive.
+    """
 
     base_url: str
     api_version: str = "v1beta"
@@ -58,6 +74,7 @@ class ClientSettings:
     scopes: tuple[str, ...] = DEFAULT_SCOPES
     quota_project_id: str | None = None
     source: str = "arguments"
+    max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -87,6 +104,13 @@ class ClientSettings:
             )
         if self.timeout <= 0:
             raise ConfigurationError(f"{self.source}: timeout must be positive")
+        if self.max_concurrent_requests < 1:
+            raise ConfigurationError(
+                f"{self.source}: max_concurrent_requests must be at least 1, "
+                f"got {self.max_concurrent_requests}"
+            )
+        if self.api_key:
+            check_api_key(self.api_key.strip(), self.source)
 
     @property
     def root_url(self) -> str:
@@ -105,8 +129,10 @@ class ClientSettings:
     def build_auth(self) -> Auth:
         """The authentication strategy these settings describe."""
         if self.api_key:
-            return ApiKeyAuth(self.api_key)
-        return GoogleCredentialsAuth(self._credentials_factory, token_timeout=self.timeout)
+            return ApiKeyAuth(self.api_key, source=self.source)
+        return GoogleCredentialsAuth(
+            self._credentials_factory, token_timeout=self.timeout, source=self.source
+        )
 
     def _credentials_factory(self) -> Any:
         import google.auth
@@ -159,6 +185,9 @@ class ClientSettings:
             scopes=extra.scopes() or DEFAULT_SCOPES,
             quota_project_id=extra.text("quota_project_id"),
             source=source,
+            max_concurrent_requests=extra.whole_number(
+                "max_concurrent_requests", DEFAULT_MAX_CONCURRENT_REQUESTS
+            ),
         )
 
     def describe(self) -> str:
@@ -219,6 +248,14 @@ class _Extras:
         if number < 0:
             raise ConfigurationError(f"{self._source}: extra {name!r} must not be negative")
         return number
+
+    def whole_number(self, name: str, default: int) -> int:
+        number = self.number(name, default)
+        if number != int(number):
+            raise ConfigurationError(
+                f"{self._source}: extra {name!r} must be a whole number, got {self.raw(name)!r}"
+            )
+        return int(number)
 
     def scopes(self) -> tuple[str, ...]:
         value = self.raw("scopes")
