@@ -129,6 +129,16 @@ def test_generation_config_is_sent_with_every_request(api: FakeGeminiApi, tmp_pa
     assert [body["generationConfig"] for body in api.generate_bodies] == [{"temperature": 0.0}] * 4
 
 
+def test_a_bad_generation_config_fails_before_any_request(
+    api: FakeGeminiApi, tmp_path: Path
+) -> None:
+    with pytest.raises(
+        AirflowFailException, match=r"generation_config is invalid[\s\S]*temperature"
+    ):
+        evaluate(api, tmp_path / "r.jsonl", generation_config={"temperature": "warm"})
+    assert api.requests == []
+
+
 def test_jsonl_file_and_object_storage_uris(api: FakeGeminiApi, tmp_path: Path) -> None:
     source = tmp_path / "eval.jsonl"
     source.write_text("\n".join(json.dumps(e) for e in EXAMPLES) + "\n")
