@@ -61,6 +61,14 @@ CONN_FIELDS: dict[str, Any] = {
         "label": "Give up retrying after (seconds)",
         "schema": {"type": ["number", "null"], "default": 300},
     },
+    "max_concurrent_requests": {
+        "label": "Requests in flight at once",
+        "description": (
+            "Per client (one per task, one per connection in a triggerer); also the number "
+            "of kept-alive connections. Leave empty for the provider's default."
+        ),
+        "schema": {"type": ["integer", "null"], "minimum": 1},
+    },
 }
 
 _PACKAGE = "airflow_provider_tunedmodels"

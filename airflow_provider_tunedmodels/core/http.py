@@ -109,13 +109,12 @@ class RestClient(RestClientBase):
         url = self.url(call)
         while True:
             state.begin_attempt()
-            request = self._build_request(self._http, call, url, self.auth.headers())
             try:
                 if stream:
-                    response = self._http.send(request, stream=True)
+                    response = self._attempt(call, url, stream=True)
                 else:
                     with self._slots:  # released while waiting to repeat
-                        response = self._http.send(request)
+                        response = self._attempt(call, url, stream=False)
             except httpx.HTTPError as exc:
                 self._sleep(self._wait_after_network_error(call, state, exc))
                 continue
@@ -125,6 +124,10 @@ class RestClient(RestClientBase):
             response.close()
             if not self._should_refresh(response, state):
                 self._sleep(self._wait_after_error_status(call, state, response))
+
+    def _attempt(self, call: ApiCall[Any], url: str, *, stream: bool) -> httpx.Response:
+        request = self._build_request(self._http, call, url, self.auth.headers())
+        return self._http.send(request, stream=stream)
 
 
 class AsyncRestClient(RestClientBase):
@@ -196,13 +199,14 @@ class AsyncRestClient(RestClientBase):
         url = self.url(call)
         while True:
             state.begin_attempt()
-            request = self._build_request(self._http, call, url, await self.auth.aheaders())
             try:
                 if stream:
-                    response = await self._http.send(request, stream=True)
+                    response = await self._attempt(call, url, stream=True)
                 else:
-                    async with self._slots:  # released while waiting to repeat
-                        response = await self._http.send(request)
+                    # Taken before the request is built, so that many callers woken at once
+                    # queue here cheaply; released while waiting to repeat.
+                    async with self._slots:
+                        response = await self._attempt(call, url, stream=False)
             except httpx.HTTPError as exc:
                 await self._sleep(self._wait_after_network_error(call, state, exc))
                 continue
@@ -212,3 +216,7 @@ class AsyncRestClient(RestClientBase):
             await response.aclose()
             if not self._should_refresh(response, state):
                 await self._sleep(self._wait_after_error_status(call, state, response))
+
+    async def _attempt(self, call: ApiCall[Any], url: str, *, stream: bool) -> httpx.Response:
+        request = self._build_request(self._http, call, url, await self.auth.aheaders())
+        return await self._http.send(request, stream=stream)

@@ -26,9 +26,9 @@ import httpx
 
 __all__ = ["DEFAULT_KEEPALIVE_EXPIRY", "LaneTransport"]
 
-#: Seconds an unused connection stays open: longer than a short poll interval, shorter
-#: than the idle timeouts of common load balancers, so a reused connection is rarely stale.
-DEFAULT_KEEPALIVE_EXPIRY = 30.0
+#: Seconds an unused connection stays open: longer than short poll intervals, and short
+#: enough that connections a server closed for idleness do not linger on this side.
+DEFAULT_KEEPALIVE_EXPIRY = 15.0
 
 
 class _Lane:
