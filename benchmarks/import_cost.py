@@ -156,7 +156,7 @@ def measure(repeat: int, quick: bool, google_python: str | None) -> list[Figure]
                 )
             )
             continue
-        heavy = ", ".join(report["heavy"]) or "none"
+        heavy = ", ".join(report["heavy"])
         figures.append(
             Figure(
                 f"import {label} beyond airflow.sdk",
@@ -165,7 +165,7 @@ def measure(repeat: int, quick: bool, google_python: str | None) -> list[Figure]
                 "ms",
                 "import airflow.sdk",
                 SDK_GOAL,
-                note=f"runtime modules loaded: {heavy}",
+                note=f"runtime modules loaded: {heavy}" if heavy else "",
             )
         )
     google_seconds, google_note = google_anchor(google_python, repeat)

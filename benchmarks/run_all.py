@@ -110,9 +110,14 @@ def _indent(text: str) -> str:
 
 
 def print_summary(results: dict[str, list[Figure]], seconds: float) -> None:
-    print(f"\nSummary ({seconds:.0f} s, {describe_load(machine_load())} at the end)")
-    for key, figures in results.items():
-        for figure in figures:
+    """Counts of figures by verdict, and every figure that is not ``meets``."""
+    figures = [(key, figure) for key, section in results.items() for figure in section]
+    verdicts = [figure.verdict for _, figure in figures]
+    counts = ", ".join(f"{verdicts.count(v)} {v}" for v in ("meets", "MISSES", "n/a"))
+    print(f"\nSummary: {len(figures)} figures, {counts} ({seconds:.0f} s, ", end="")
+    print(f"{describe_load(machine_load())} at the end)")
+    for key, figure in figures:
+        if figure.verdict != "meets":
             ratio = f"{figure.ratio:.2f}" if figure.ratio is not None else "n/a"
             print(f"  {key} {figure.name}: ratio {ratio}, goal {figure.goal}, {figure.verdict}")
 

@@ -65,4 +65,6 @@ def test_the_quick_run_prints_every_figure_with_its_anchor_and_load() -> None:
     # P5 runs the dataset benchmark when the checkout has it, and says so when not.
     assert re.search(r"^P5 dataset preparation", output, re.MULTILINE)
     assert "P5 skipped" in output or "dataset_prepare.py" in output
-    assert re.search(r"^Summary \(\d+ s, load [\d.]+ on \d+ CPUs at the end\)$", output, re.M)
+    summary = re.search(r"^Summary: (\d+) figures, \d+ meets, \d+ MISSES, \d+ n/a \(", output, re.M)
+    assert summary is not None
+    assert int(summary[1]) == len(figures)
