@@ -1,7 +1,8 @@
 """P3: many tuned-model triggers polling on one event loop, as in one triggerer process.
 
 Starts the emulator in a child process and submits slow tuning jobs. Then, each
-in a fresh child process, for ``--seconds`` after a warm-up:
+in a fresh child process, the two side by side (so that both meet the same load
+from the rest of the machine), for ``--seconds`` after a warm-up:
 
 * ours: N ``TunedModelTrigger`` coroutines polling every second through the
   provider's shared async client (connection read from ``AIRFLOW_CONN_...``);
@@ -13,8 +14,8 @@ Figures: status polls per second, CPU per poll, event-loop lag p99 (how late a
 coroutine sleeping 50 ms wakes up; the full garbage collections behind the worst
 pauses are counted too), resident memory over the child's baseline, and the TCP
 connections opened per 100 polls/s of throughput. The degradation check runs
-ours again with ``--more`` triggers: throughput must not collapse and CPU per
-poll must not grow.
+ours with ``--more`` triggers beside ours with N: throughput must not collapse
+and CPU per poll must not grow.
 
     .venv/bin/python benchmarks/trigger_density.py [--triggers 1000] [--more 2000]
         [--seconds 20] [--quick] [--json]
@@ -234,27 +235,47 @@ async def submit_slow_jobs(base_url: str, api_key: str, count: int) -> list[str]
     return [f"tunedModels/poll-{n}" for n in range(count)]
 
 
-def run_child(
-    variant: str, names_file: Path, count: int, emulator: Any, warm_up: float, seconds: float
-) -> dict[str, float]:
-    command = [
-        sys.executable,
-        __file__,
-        "--child",
-        variant,
-        str(names_file),
-        str(count),
-        emulator.base_url,
-        emulator.api_key,
-        str(warm_up),
-        str(seconds),
-    ]
+def run_together(
+    contenders: list[tuple[str, int]],
+    names_file: Path,
+    emulator: Any,
+    warm_up: float,
+    seconds: float,
+) -> list[dict[str, float]]:
+    """Run each ``(variant, count)`` in its own child process, all at the same time.
+
+    Side by side, the contenders share whatever else loads the machine, so their
+    figures stay comparable on a busy one.
+    """
     env = {**child_environment(), "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING"}
-    completed = subprocess.run(command, capture_output=True, text=True, env=env, check=False)
-    if completed.returncode != 0:
-        raise RuntimeError(f"{variant} child failed:\n{completed.stderr[-2000:]}")
-    result: dict[str, float] = json.loads(completed.stdout.strip().splitlines()[-1])
-    return result
+    children = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                __file__,
+                "--child",
+                variant,
+                str(names_file),
+                str(count),
+                emulator.base_url,
+                emulator.api_key,
+                str(warm_up),
+                str(seconds),
+            ],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        for variant, count in contenders
+    ]
+    results = []
+    for (variant, _), child in zip(contenders, children, strict=True):
+        stdout, stderr = child.communicate()
+        if child.returncode != 0:
+            raise RuntimeError(f"{variant} child failed:\n{stderr[-2000:]}")
+        results.append(json.loads(stdout.strip().splitlines()[-1]))
+    return results
 
 
 def measure(triggers: int, more: int, warm_up: float, seconds: float) -> list[Figure]:
@@ -269,9 +290,12 @@ def measure(triggers: int, more: int, warm_up: float, seconds: float) -> list[Fi
         )
         names_file = Path(scratch) / "names.json"
         names_file.write_text(json.dumps(names))
-        ours = run_child("ours", names_file, triggers, emulator, warm_up, seconds)
-        anchor = run_child("anchor", names_file, triggers, emulator, warm_up, seconds)
-        ours_more = run_child("ours", names_file, more, emulator, warm_up, seconds)
+        ours, anchor = run_together(
+            [("ours", triggers), ("anchor", triggers)], names_file, emulator, warm_up, seconds
+        )
+        ours_fewer, ours_more = run_together(
+            [("ours", triggers), ("ours", more)], names_file, emulator, warm_up, seconds
+        )
     anchor_name = f"plain httpx client capped at {ANCHOR_CAP} in flight, {triggers} pollers"
     window = f"{triggers} triggers polling every {POLL_INTERVAL:g} s, {seconds:g} s measured"
     return [
@@ -343,20 +367,20 @@ def measure(triggers: int, more: int, warm_up: float, seconds: float) -> list[Fi
         Figure(
             f"status polls per second with {more} triggers",
             ours_more["polls_per_second"],
-            ours["polls_per_second"],
+            ours_fewer["polls_per_second"],
             "/s",
             f"ours with {triggers} triggers",
             ">= 0.90",
             note=(
                 "degradation check: throughput must not collapse; on a shared machine it "
                 f"follows the CPU the process gets: {ours_more['cores_used']:.2f} of a core "
-                f"with {more}, {ours['cores_used']:.2f} with {triggers}"
+                f"with {more}, {ours_fewer['cores_used']:.2f} with {triggers}"
             ),
         ),
         Figure(
             f"CPU per poll with {more} triggers",
             ours_more["cpu_ms_per_poll"],
-            ours["cpu_ms_per_poll"],
+            ours_fewer["cpu_ms_per_poll"],
             "ms",
             f"ours with {triggers} triggers",
             "<= 1.25",
