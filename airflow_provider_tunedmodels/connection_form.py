@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_tunedmodels.core.connection_defaults import (
+    DEFAULT_MAX_CONCURRENT_REQUESTS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_RETRY_MAX_WAIT,
     DEFAULT_RETRY_TOTAL_TIMEOUT,
@@ -140,6 +141,12 @@ def conn_fields(
                 "retry_total_timeout",
                 f"No new try starts after this many seconds. Empty: {DEFAULT_RETRY_TOTAL_TIMEOUT:g}.",
                 _NUMBER,
+            ),
+            "max_concurrent_requests": _field(
+                "max_concurrent_requests",
+                "Requests one client sends at once (the rest wait their turn), and the "
+                f"connections it keeps open. Empty: {DEFAULT_MAX_CONCURRENT_REQUESTS}.",
+                _INTEGER,
             ),
         }
     )

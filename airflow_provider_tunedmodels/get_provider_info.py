@@ -62,6 +62,14 @@ VERTEX_CONN_FIELDS: dict[str, Any] = {
         "description": "Service account(s) to impersonate, comma-separated; the last one acts.",
         "schema": {"type": ["string", "null"]},
     },
+    "max_concurrent_requests": {
+        "label": "Requests in flight at once",
+        "description": (
+            "Per client (one per task, one per connection in a triggerer); also the number "
+            "of kept-alive connections. Leave empty for the provider's default."
+        ),
+        "schema": {"type": ["integer", "null"], "minimum": 1},
+    },
 }
 
 _PACKAGE = "airflow_provider_tunedmodels"

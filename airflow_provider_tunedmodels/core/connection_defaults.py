@@ -13,6 +13,7 @@ __all__ = [
     "AUTH_FIELDS",
     "COMMON_EXTRA_FIELDS",
     "CONNECTION_TEST_TIMEOUT",
+    "DEFAULT_MAX_CONCURRENT_REQUESTS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_RETRY_MAX_WAIT",
     "DEFAULT_RETRY_TOTAL_TIMEOUT",
@@ -31,6 +32,10 @@ DEFAULT_MAX_RETRIES = 4
 DEFAULT_RETRY_MAX_WAIT = 60.0
 #: No new attempt starts after this many seconds.
 DEFAULT_RETRY_TOTAL_TIMEOUT = 300.0
+#: Requests one client sends at once. Also its connections, all kept alive: enough to keep
+#: an evaluation's or a triggerer's requests flowing, few enough that waiting requests stay
+#: cheap to schedule (see :mod:`airflow_provider_tunedmodels.core.pool`).
+DEFAULT_MAX_CONCURRENT_REQUESTS = 32
 
 #: What the connection form calls each field a connection's extra may hold.
 FIELD_LABELS = {
@@ -46,6 +51,7 @@ FIELD_LABELS = {
     "max_retries": "Retries",
     "retry_max_wait": "Longest wait between retries (seconds)",
     "retry_total_timeout": "Give up retrying after (seconds)",
+    "max_concurrent_requests": "Requests at once",
 }
 #: The ways to authenticate, of which a connection fills at most one.
 AUTH_FIELDS = ("api_key", "key_path", "keyfile_dict")

@@ -22,6 +22,8 @@ extra ``timeout``             seconds per HTTP request (default 60)
 extra ``max_retries``         attempts after the first for safe-to-repeat calls (default 4)
 extra ``retry_max_wait``      cap of a single backoff, in seconds (default 60)
 extra ``retry_total_timeout`` no new attempt after this many seconds (default 300)
+extra ``max_concurrent_requests`` requests in flight at once per client, and its kept-alive
+                              connections (default 32); more wait their turn
 ============================  ===========================================================
 
 At most one way to authenticate may be filled: an API key, a service-account
@@ -37,9 +39,15 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlsplit
 
-from airflow_provider_tunedmodels.core.auth import ApiKeyAuth, Auth, GoogleCredentialsAuth
+from airflow_provider_tunedmodels.core.auth import (
+    ApiKeyAuth,
+    Auth,
+    GoogleCredentialsAuth,
+    check_api_key,
+)
 from airflow_provider_tunedmodels.core.connection_defaults import (
     CONNECTION_TEST_TIMEOUT,
+    DEFAULT_MAX_CONCURRENT_REQUESTS,
     DEFAULT_MAX_RETRIES,
     DEFAULT_RETRY_MAX_WAIT,
     DEFAULT_RETRY_TOTAL_TIMEOUT,
@@ -57,7 +65,12 @@ from airflow_provider_tunedmodels.core.errors import ConfigurationError
 from airflow_provider_tunedmodels.core.retry import RetryPolicy
 from airflow_provider_tunedmodels.core.secrets import REDACTED
 
-__all__ = ["DEFAULT_TIMEOUT", "ClientSettings", "ConnectionDefaults"]
+__all__ = [
+    "DEFAULT_MAX_CONCURRENT_REQUESTS",
+    "DEFAULT_TIMEOUT",
+    "ClientSettings",
+    "ConnectionDefaults",
+]
 
 #: How the summary of a connection names each way to authenticate.
 _AUTH_DESCRIPTIONS = {
@@ -69,7 +82,11 @@ _AUTH_DESCRIPTIONS = {
 
 @dataclass(frozen=True)
 class ClientSettings:
-    """Everything a REST client needs; secrets are kept out of ``repr``."""
+    """Everything a REST client needs; secrets are kept out of ``repr``.
+
+    :param max_concurrent_requests: requests in flight at once per client (the rest
+        wait their turn), which is also the number of connections it keeps alive.
+    """
 
     base_url: str
     api_version: str = ""
@@ -85,6 +102,7 @@ class ClientSettings:
     #: Service accounts to impersonate in turn; the last one's token is used.
     impersonation_chain: tuple[str, ...] = ()
     source: str = "arguments"
+    max_concurrent_requests: int = DEFAULT_MAX_CONCURRENT_REQUESTS
 
     def __post_init__(self) -> None:
         parts = urlsplit(self.base_url)
@@ -115,6 +133,13 @@ class ClientSettings:
             )
         if self.timeout <= 0:
             raise ConfigurationError(f"{self.source}: {label('timeout')} must be positive")
+        if self.max_concurrent_requests < 1:
+            raise ConfigurationError(
+                f"{self.source}: {label('max_concurrent_requests')} must be at least 1, "
+                f"got {self.max_concurrent_requests}"
+            )
+        if self.api_key:
+            check_api_key(self.api_key.strip(), self.source)
 
     def with_defaults(self, defaults: ConnectionDefaults) -> ClientSettings:
         """These settings, with the backend's API version and scopes where none were given."""
@@ -149,8 +174,10 @@ class ClientSettings:
     def build_auth(self) -> Auth:
         """The authentication strategy these settings describe."""
         if self.api_key:
-            return ApiKeyAuth(self.api_key)
-        return GoogleCredentialsAuth(self._credentials_factory, token_timeout=self.timeout)
+            return ApiKeyAuth(self.api_key, source=self.source)
+        return GoogleCredentialsAuth(
+            self._credentials_factory, token_timeout=self.timeout, source=self.source
+        )
 
     def _credentials_factory(self) -> Any:
         import google.auth
@@ -221,6 +248,11 @@ class ClientSettings:
             project=extra.text("project"),
             location=extra.text("location"),
             source=source,
+            max_concurrent_requests=_whole(
+                extra.number("max_concurrent_requests", DEFAULT_MAX_CONCURRENT_REQUESTS),
+                "max_concurrent_requests",
+                source,
+            ),
         )
 
     def describe(self) -> str:
@@ -233,6 +265,12 @@ class ClientSettings:
 
     def __str__(self) -> str:
         return f"ClientSettings({self.describe()}, api_key={REDACTED if self.api_key else None})"
+
+
+def _whole(value: float, name: str, source: str) -> int:
+    if not float(value).is_integer():
+        raise ConfigurationError(f"{source}: {label(name)} must be a whole number, got {value:g}")
+    return int(value)
 
 
 def _impersonate(source: Any, chain: tuple[str, ...], scopes: tuple[str, ...]) -> Any:

@@ -221,6 +221,10 @@ class TuningJobHook(BaseHook):
     async def _arun(self, call: ApiCall[T]) -> T:
         return await (await self.aget_client()).execute(call)
 
+    async def arun_call(self, call: ApiCall[T]) -> T:
+        """Run a described call on this backend's async client (bulk callers, e.g. evaluation)."""
+        return await self._arun(call)
+
     def test_connection(self) -> tuple[bool, str]:
         """Make one cheap authenticated call (:meth:`probe`), once and quickly; never raises.
 

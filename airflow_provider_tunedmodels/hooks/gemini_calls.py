@@ -8,6 +8,7 @@ Names may be given with or without their collection prefix
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_tunedmodels.core.calls import ApiCall
@@ -41,7 +42,9 @@ __all__ = [
     "create_tuned_model",
     "delete_permission",
     "delete_tuned_model",
+    "first_candidate_text",
     "generate_content",
+    "generate_text",
     "get_model",
     "get_operation",
     "get_permission",
@@ -53,6 +56,7 @@ __all__ = [
     "model_path",
     "operation_path",
     "permission_path",
+    "prompt_request",
     "stream_generate_content",
     "transfer_ownership",
     "tuned_model_path",
@@ -158,6 +162,56 @@ def generate_content(
         GenerateContentResponse.from_wire,
         body=request.to_wire(),
     )
+
+
+def generate_text(model: str, request: Mapping[str, Any]) -> ApiCall[str]:
+    """``generateContent`` for callers that want only the answer's text, in bulk.
+
+    The request is sent as given (see :func:`prompt_request`) and the text is read
+    straight from the decoded JSON, so a call costs no model building or validation:
+    evaluation sends thousands of them.
+    """
+    return ApiCall(
+        "POST", f"{model_path(model)}:generateContent", first_candidate_text, body=request
+    )
+
+
+def prompt_request(prompt: str, generation_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The wire body of a single-turn text request; ``generation_config`` already in wire form.
+
+    The same JSON as ``GenerateContentRequest.from_prompt(prompt, config).to_wire()``.
+    """
+    body: dict[str, Any] = {"contents": [{"parts": [{"text": prompt}], "role": "user"}]}
+    if generation_config is not None:
+        body["generationConfig"] = dict(generation_config)
+    return body
+
+
+def first_candidate_text(payload: Mapping[str, Any]) -> str:
+    """The text of the first candidate, as ``GenerateContentResponse.text`` reads it.
+
+    Empty when there is no candidate or it has no content (e.g. a blocked prompt).
+
+    :raises ValueError: the answer does not have the ``GenerateContentResponse`` shape.
+    """
+    candidates = payload.get("candidates") or []
+    if not isinstance(candidates, list):
+        raise ValueError(f"candidates: expected a list, got {type(candidates).__name__}")
+    if not candidates:
+        return ""
+    first = candidates[0]
+    if not isinstance(first, Mapping):
+        raise ValueError(f"candidates[0]: expected an object, got {type(first).__name__}")
+    content = first.get("content") or {}
+    if not isinstance(content, Mapping):
+        raise ValueError(f"candidates[0].content: expected an object, got {type(content).__name__}")
+    parts = content.get("parts") or []
+    if not isinstance(parts, list) or not all(isinstance(part, Mapping) for part in parts):
+        raise ValueError("candidates[0].content.parts: expected a list of objects")
+    texts = [part.get("text") or "" for part in parts]
+    if not all(isinstance(text, str) for text in texts):
+        raise ValueError("candidates[0].content.parts[].text: expected a string")
+    return "".join(texts)
 
 
 def stream_generate_content(

@@ -79,6 +79,14 @@ class VertexEvaluateOperator(EvaluateTunedModelOperator):
             vertex_name_problems(self.baseline_model, "baseline_model")
         )
 
+    def _text_call(self, model: str, request: dict[str, Any]) -> Any:
+        from airflow_provider_tunedmodels.core.calls import ApiCall
+        from airflow_provider_tunedmodels.hooks.gemini_calls import first_candidate_text
+        from airflow_provider_tunedmodels.hooks.vertex_calls import generation_target
+
+        path = f"{generation_target(model)}:generateContent"
+        return ApiCall("POST", path, first_candidate_text, body=request)
+
     def _models(self) -> dict[str, str]:
         from airflow_provider_tunedmodels.evaluation.runner import BASELINE, TUNED
 
