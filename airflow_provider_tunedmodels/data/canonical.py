@@ -80,7 +80,7 @@ def format_example_line(text_input: str, output: str) -> str:
 
 
 def split_plain_line(line: bytes) -> tuple[bytes, bytes] | None:
-    """Split a plain line into its ``(text_input, output)``, or return ``None``.
+    r"""Split a plain line into its ``(text_input, output)``, or return ``None``.
 
     See the module docstring for what a plain line is. Any other line (other keys,
     order or spacing, escapes, non-ASCII text, ``"\r\n"``, untrimmed texts) gives
@@ -108,7 +108,7 @@ def split_plain_line(line: bytes) -> tuple[bytes, bytes] | None:
 
 
 def split_plain_lines(lines: list[bytes]) -> tuple[list[bytes], list[bytes]] | None:
-    """Split lines that are all plain into their inputs and outputs, else return ``None``.
+    r"""Split lines that are all plain into their inputs and outputs, else return ``None``.
 
     Every line but the last must end with ``"\n"``. This gives what
     :func:`split_plain_line` gives line by line, with the work done on all the lines

@@ -101,14 +101,16 @@ def _checked_lines(batch: list[tuple[int, bytes]]) -> CheckedChunk:
     if texts is None:  # some line is not plain: line by line, then
         return _sorted_out(_checked_line(position, line) for position, line in batch)
     inputs, outputs = texts
+    fingerprints = normalized_fingerprints(inputs, outputs)
     if are_valid_plain_ascii(list(map(len, inputs)), list(map(len, outputs))):
-        fingerprints = normalized_fingerprints(inputs, outputs)
         return CheckedChunk(len(batch), list(zip(fingerprints, lines, strict=True)), [])
     valid: list[ValidRow] = []
     errors: list[RowError] = []
-    for (position, line), text_input, output in zip(batch, *texts, strict=True):
+    for (position, line), fingerprint, text_input, output in zip(
+        batch, fingerprints, inputs, outputs, strict=True
+    ):
         if is_valid_plain_ascii(len(text_input), len(output)):
-            valid.append((normalized_fingerprint(text_input, output), line))
+            valid.append((fingerprint, line))
         else:  # the general path writes the message
             row = _checked_record(position, decode_jsonl_line(line), "line")
             if isinstance(row, RowError):
