@@ -109,6 +109,27 @@ class TestSeenStore:
                 assert seen.add(fingerprint) is (fingerprint not in reference)
                 reference.add(fingerprint)
 
+    @pytest.mark.parametrize("batch", [1, 5, 64])
+    def test_batches_answer_like_one_by_one(
+        self, monkeypatch: pytest.MonkeyPatch, batch: int
+    ) -> None:
+        monkeypatch.setattr(seen_store, "MERGE_FANIN", 2)
+        rng = random.Random(batch)
+        pool = [rng.randbytes(16) for _ in range(400)]
+        stream = [rng.choice(pool) for _ in range(2_000)]  # repeats within and across batches
+        reference: set[bytes] = set()
+        expected = []
+        for fingerprint in stream:
+            expected.append(fingerprint not in reference)
+            reference.add(fingerprint)
+        with SeenStore(memory_limit=50) as seen:
+            answers = [
+                verdict
+                for start in range(0, len(stream), batch)
+                for verdict in seen.add_many(stream[start : start + batch])
+            ]
+        assert answers == expected
+
     def test_fingerprints_must_have_one_length(self) -> None:
         with SeenStore(memory_limit=3) as seen:
             seen.add(b"0123")
