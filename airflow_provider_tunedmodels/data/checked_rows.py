@@ -27,7 +27,7 @@ from airflow_provider_tunedmodels.data.examples import (
     is_blank,
     is_file_source,
     iter_records,
-    numbered_lines,
+    lines_without_bom,
 )
 from airflow_provider_tunedmodels.data.fingerprint import (
     normalized_fingerprint,
@@ -58,12 +58,18 @@ ValidRow = tuple[bytes, bytes]
 
 
 class CheckedChunk(NamedTuple):
-    """The records of one chunk, sorted out; each list keeps the records' order."""
+    """The records of one chunk, sorted out, in order.
+
+    The valid examples come as two parallel lists, so that a whole chunk can be
+    filtered and written without a Python step per row.
+    """
 
     #: How many records the chunk held (blank lines are not records).
     records: int
-    #: The valid examples.
-    valid: list[ValidRow]
+    #: The fingerprint of each valid example.
+    fingerprints: list[bytes]
+    #: The JSONL line of each valid example.
+    lines: list[bytes]
     #: Why the other records are invalid.
     errors: list[RowError]
 
@@ -86,38 +92,34 @@ def iter_checked_chunks(
 
 
 def _jsonl_chunks(location: Path | ObjectStoragePath) -> Iterator[CheckedChunk]:
-    with open_binary(location) as lines:
-        numbered = numbered_lines(lines)
-        while batch := list(itertools.islice(numbered, CHUNK_ROWS)):
-            position, last = batch[-1]
-            if not last.endswith(b"\n"):  # the file's last line: written with its newline
-                batch[-1] = position, last + b"\n"
-            yield _checked_lines(batch)
+    with open_binary(location) as file:
+        lines = lines_without_bom(file)
+        first_line = 1
+        while batch := list(itertools.islice(lines, CHUNK_ROWS)):
+            if not batch[-1].endswith(b"\n"):  # the file's last line: written with its newline
+                batch[-1] += b"\n"
+            yield _checked_lines(batch, first_line)
+            first_line += len(batch)
 
 
-def _checked_lines(batch: list[tuple[int, bytes]]) -> CheckedChunk:
-    lines = [line for _, line in batch]
+def _checked_lines(lines: list[bytes], first_line: int) -> CheckedChunk:
+    """Check consecutive lines, the first of which has the number ``first_line``."""
     texts = split_plain_lines(lines)
     if texts is None:  # some line is not plain: line by line, then
-        return _sorted_out(_checked_line(position, line) for position, line in batch)
+        return _sorted_out(map(_checked_line, itertools.count(first_line), lines))
     inputs, outputs = texts
     fingerprints = normalized_fingerprints(inputs, outputs)
     if are_valid_plain_ascii(list(map(len, inputs)), list(map(len, outputs))):
-        return CheckedChunk(len(batch), list(zip(fingerprints, lines, strict=True)), [])
-    valid: list[ValidRow] = []
-    errors: list[RowError] = []
-    for (position, line), fingerprint, text_input, output in zip(
-        batch, fingerprints, inputs, outputs, strict=True
+        return CheckedChunk(len(lines), fingerprints, lines, [])
+    rows: list[ValidRow | RowError] = []
+    for position, line, fingerprint, text_input, output in zip(
+        itertools.count(first_line), lines, fingerprints, inputs, outputs
     ):
         if is_valid_plain_ascii(len(text_input), len(output)):
-            valid.append((fingerprint, line))
+            rows.append((fingerprint, line))
         else:  # the general path writes the message
-            row = _checked_record(position, decode_jsonl_line(line), "line")
-            if isinstance(row, RowError):
-                errors.append(row)
-            else:
-                valid.append(row)
-    return CheckedChunk(len(batch), valid, errors)
+            rows.append(_checked_record(position, decode_jsonl_line(line), "line"))
+    return _sorted_out(rows)
 
 
 def _checked_line(position: int, line: bytes) -> ValidRow | RowError | None:
@@ -139,15 +141,15 @@ def _checked_record(position: int, record: object, unit: str) -> ValidRow | RowE
 
 
 def _sorted_out(rows: Iterable[ValidRow | RowError | None]) -> CheckedChunk:
+    chunk = CheckedChunk(0, [], [], [])
     records = 0
-    valid: list[ValidRow] = []
-    errors: list[RowError] = []
     for row in rows:
         if row is None:
             continue
         records += 1
         if isinstance(row, RowError):
-            errors.append(row)
+            chunk.errors.append(row)
         else:
-            valid.append(row)
-    return CheckedChunk(records, valid, errors)
+            chunk.fingerprints.append(row[0])
+            chunk.lines.append(row[1])
+    return chunk._replace(records=records)

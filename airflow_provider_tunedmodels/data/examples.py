@@ -64,7 +64,7 @@ __all__ = [
     "iter_examples",
     "iter_raw_jsonl_lines",
     "iter_records",
-    "numbered_lines",
+    "lines_without_bom",
     "write_jsonl",
 ]
 
@@ -167,21 +167,21 @@ def iter_raw_jsonl_lines(location: Path | ObjectStoragePath) -> Iterator[tuple[i
     one by one (see :func:`decode_jsonl_line`) so that bad UTF-8 spoils only its line.
     """
     with open_binary(location) as lines:
-        for line_number, raw_line in numbered_lines(lines):
+        for line_number, raw_line in enumerate(lines_without_bom(lines), start=1):
             if not is_blank(raw_line):
                 yield line_number, raw_line
 
 
-def numbered_lines(lines: Iterable[bytes]) -> Iterator[tuple[int, bytes]]:
-    """Number the lines of a binary file from 1, byte-order mark removed, blanks included.
+def lines_without_bom(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """Return the lines of a binary file with the byte-order mark removed, blanks included.
 
-    The numbering runs in C (no Python code per line), for the hottest reading loops.
+    Lines are then read in C, with no Python code per line, for the hottest loops.
     """
     remaining = iter(lines)
     first = next(remaining, None)
     if first is None:
         return iter(())
-    return enumerate(itertools.chain((first.removeprefix(_UTF8_BOM),), remaining), start=1)
+    return itertools.chain((first.removeprefix(_UTF8_BOM),), remaining)
 
 
 def is_blank(raw_line: bytes) -> bool:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -244,20 +245,20 @@ def _split_chunks(
             tally.record_invalid(error)
         if tally.invalid and not drop_invalid:
             continue  # once a strict run has failed, the rest is only scanned for errors
-        rows = chunk.valid
+        fingerprints, lines = chunk.fingerprints, chunk.lines
         if outputs.seen is not None:
-            is_new = outputs.seen.add_many([fingerprint for fingerprint, _ in rows])
-            tally.duplicates_removed += len(rows) - sum(is_new)
-            rows = list(itertools.compress(rows, is_new))
+            is_new = outputs.seen.add_many(fingerprints)
+            tally.duplicates_removed += len(is_new) - sum(is_new)
+            fingerprints = list(itertools.compress(fingerprints, is_new))
+            lines = list(itertools.compress(lines, is_new))
         if outputs.evaluation is None:
-            tally.train_count += _write_lines([line for _, line in rows], outputs.train)
+            tally.train_count += _write_lines(lines, outputs.train)
             continue
-        to_eval = outputs.selector.eval_flags([fingerprint for fingerprint, _ in rows])
-        lines = [line for _, line in rows]
+        to_eval = outputs.selector.eval_flags(fingerprints)
+        to_train = map(operator.not_, to_eval)
         tally.eval_count += _write_lines(
             list(itertools.compress(lines, to_eval)), outputs.evaluation
         )
-        to_train = [not flag for flag in to_eval]
         tally.train_count += _write_lines(list(itertools.compress(lines, to_train)), outputs.train)
 
 

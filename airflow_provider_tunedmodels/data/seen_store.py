@@ -10,14 +10,12 @@ whenever it can:
   temporary directory (deleted on close), and emptied. A run keeps in memory only
   the first fingerprint of each 4 KiB block, to find the one block to read;
 * a Bloom filter of fixed size (:data:`FILTER_BITS` bits, 4 MiB) remembers every
-  fingerprint written to a run (from the first run on, every new one). A fingerprint
-  it has not seen is certainly new, so only duplicates and rare false alarms read
-  the disk: one block per run;
+  new fingerprint. One it has not seen is certainly new, so only duplicates and rare
+  false alarms read the disk: one block per run;
 * when :data:`MERGE_FANIN` runs of the same size class exist, they are merged into
   one, so the number of runs grows only with the logarithm of the input.
 
-Memory is the set, the filter and a few bytes per 4 KiB of runs on disk. The filter
-is created at the first spill, so small inputs never allocate it.
+Memory is the set, the filter and a few bytes per 4 KiB of runs on disk.
 """
 
 from __future__ import annotations
@@ -86,6 +84,7 @@ class SeenStore:
         """Create the scratch directory."""
         self._directory = tempfile.TemporaryDirectory(prefix="tunedmodels-seen-")
         self._recent = set()
+        self._filter = bytearray(FILTER_BITS // 8)
         return self
 
     def __exit__(
@@ -118,41 +117,28 @@ class SeenStore:
         recent = self._recent
         if recent is None:
             raise RuntimeError("SeenStore must be used as a context manager")
-        if self._runs:
-            verdicts = self._add_behind_runs(recent, fingerprints)
-        else:  # nothing on disk yet: the set alone answers
-            verdicts = []
-            for fingerprint in fingerprints:
-                verdicts.append(fingerprint not in recent)
-                recent.add(fingerprint)
-        if len(recent) >= self._memory_limit:
-            self._spill(recent)
-        return verdicts
-
-    def _add_behind_runs(self, recent: set[bytes], fingerprints: Iterable[bytes]) -> list[bool]:
-        """Add with runs on disk: the Bloom filter says which fingerprints to look up.
-
-        A new fingerprint enters the filter here, as its probes are at hand, rather
-        than when it is written out.
-        """
-        bits = self._filter
+        bits, runs = self._filter, self._runs
         verdicts = []
         for fingerprint in fingerprints:
             if fingerprint in recent:
                 verdicts.append(False)
                 continue
+            # Every new fingerprint enters the filter now, while it is at hand: cheaper
+            # than a pass over the set when it is written out.
             probes = hash(fingerprint)
             first, second = probes & _FILTER_MASK, (probes >> _SECOND_PROBE_SHIFT) & _FILTER_MASK
             first_byte, first_bit = first >> 3, 1 << (first & 7)
             second_byte, second_bit = second >> 3, 1 << (second & 7)
-            maybe_written = bits[first_byte] & first_bit and bits[second_byte] & second_bit
-            if maybe_written and any(run.contains(fingerprint) for run in self._runs):
+            maybe_written = runs and bits[first_byte] & first_bit and bits[second_byte] & second_bit
+            if maybe_written and any(run.contains(fingerprint) for run in runs):
                 verdicts.append(False)
                 continue
             bits[first_byte] |= first_bit
             bits[second_byte] |= second_bit
             recent.add(fingerprint)
             verdicts.append(True)
+        if len(recent) >= self._memory_limit:
+            self._spill(recent)
         return verdicts
 
     def _check_widths(self, fingerprints: set[bytes]) -> int:
@@ -170,21 +156,9 @@ class SeenStore:
         """Write the in-memory fingerprints to a new run and empty the set."""
         # Checked here rather than at every add, which runs once per row.
         self._width = self._check_widths(recent)
-        if not self._filter:  # the first spill; later fingerprints enter it as they come
-            self._filter = bytearray(FILTER_BITS // 8)
-            self._remember_in_filter(recent)
         self._runs.append(self._write_run(sorted(recent), size_class=0))
         recent.clear()
         self._merge_full_classes()
-
-    def _remember_in_filter(self, records: Iterable[bytes]) -> None:
-        bits = self._filter
-        for fingerprint in records:
-            probes = hash(fingerprint)
-            first = probes & _FILTER_MASK
-            second = (probes >> _SECOND_PROBE_SHIFT) & _FILTER_MASK
-            bits[first >> 3] |= 1 << (first & 7)
-            bits[second >> 3] |= 1 << (second & 7)
 
     def _merge_full_classes(self) -> None:
         """Merge the runs of every size class that has reached :data:`MERGE_FANIN` runs."""
