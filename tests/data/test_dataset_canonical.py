@@ -71,6 +71,10 @@ class TestSplitPlainLine:
             b'{"text_input": "a ", "output": "b"}\n',
             b'{"text_input": "a", "output": "b  c"}\n',
             b'{"text_input": "a", "output": " "}\n',
+            b'{"text_input": "a\nb", "output": "c"}\n',
+            b'{"text_input": "a\\b", "output": "c"}\n',
+            b'{"text_input": "a\x00b", "output": "c"}\n',
+            b'{"text_input": "a\x1fb", "output": "c"}\n',
         ],
     )
     def test_leaves_other_lines_to_the_json_codec(self, line: bytes) -> None:
@@ -119,6 +123,13 @@ class TestSplitPlainLines:
                 assert list(zip(*batch, strict=True)) == each
             else:
                 assert batch is None
+
+    def test_a_newline_inside_a_text_spoils_the_batch(self) -> None:
+        lines = [
+            b'{"text_input": "a", "output": "b"}\n',
+            b'{"text_input": "a\nb", "output": "c"}\n',
+        ]
+        assert split_plain_lines(lines) is None
 
     def test_an_empty_batch_is_not_plain(self) -> None:
         assert split_plain_lines([]) is None
