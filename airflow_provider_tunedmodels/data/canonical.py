@@ -27,6 +27,7 @@ from __future__ import annotations
 import itertools
 import json
 import operator
+from typing import cast
 
 __all__ = [
     "format_example_line",
@@ -135,10 +136,10 @@ def split_plain_lines(lines: list[bytes]) -> tuple[list[bytes], list[bytes]] | N
     ):
         return None
     starts = map(slice, itertools.repeat(len(_PREFIX_BYTES)), separators)
-    inputs = list(map(operator.getitem, lines, starts))
+    inputs = cast("list[bytes]", list(map(operator.getitem, lines, starts)))
     output_starts = map(operator.add, separators, itertools.repeat(len(_SEPARATOR_BYTES)))
     ends = map(slice, output_starts, itertools.repeat(-len(_LINE_END)))
-    outputs = list(map(operator.getitem, lines, ends))
+    outputs = cast("list[bytes]", list(map(operator.getitem, lines, ends)))
     # The frames hold every quote and newline, so the texts may hold none, nor anything
     # else JSON escapes; and they must need no whitespace normalisation.
     texts = b"".join(inputs) + b"".join(outputs)
