@@ -41,22 +41,13 @@ _SEPARATOR = '", "output": "'
 _SUFFIX = '"}'
 _PREFIX_BYTES = _PREFIX.encode("ascii")
 _SEPARATOR_BYTES = _SEPARATOR.encode("ascii")
-_SUFFIX_BYTES = _SUFFIX.encode("ascii")
-# Translation tables that turn the bytes to look for into NUL (a control character
-# itself) and leave the others alone: translating with a table and then looking for
-# NUL, which memchr does, is several times faster than deleting bytes.
-_CONTROLS_TO_NUL = bytes(0 if byte < 0x20 else byte for byte in range(256))
-#: What a line may not hold unescaped, the quote aside (counted separately): control
-#: characters and the backslash. The newline is left alone: it ends the line.
-_ESCAPES_TO_NUL = bytes(
-    0 if (byte < 0x20 and byte != 0x0A) or byte == 0x5C else byte for byte in range(256)
-)
-#: What a text may not hold unescaped, one byte string each: control characters, the
-#: quote and the backslash. Looking for each with memchr beats one pass of translate.
-_TEXT_ESCAPES = tuple(bytes([byte]) for byte in (*range(0x20), *b'"\\'))
 _LINE_END = _SUFFIX.encode("ascii") + b"\n"
-#: Quotes in the frame of a line: prefix, separator and suffix.
-_FRAME_QUOTES = (_PREFIX + _SEPARATOR + _SUFFIX).count('"')
+#: Every byte below 0x20 turned into NUL (itself one), the others left alone: looking
+#: for NUL after translating with a table is faster than testing characters.
+_CONTROLS_TO_NUL = bytes(0 if byte < 0x20 else byte for byte in range(256))
+#: What a text may not hold unescaped, one byte string each: control characters, the
+#: quote and the backslash. Looking for each with memchr beats a pass of translate.
+_TEXT_ESCAPES = tuple(bytes([byte]) for byte in (*range(0x20), *b'"\\'))
 # Built once: json.dumps with non-default options builds a new encoder on every call.
 _JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
@@ -87,44 +78,24 @@ def split_plain_line(line: bytes) -> tuple[bytes, bytes] | None:
     order or spacing, escapes, non-ASCII text, ``"\r\n"``, untrimmed texts) gives
     ``None`` and is for the JSON codec.
     """
-    newlines = 1 if line.endswith(b"\n") else 0
-    # The separator is searched from the end: outputs are usually shorter than inputs.
-    separator = line.rfind(_SEPARATOR_BYTES)
-    start, end = separator + len(_SEPARATOR_BYTES), len(line) - newlines - len(_SUFFIX_BYTES)
-    if not (
-        line.isascii()
-        and line.startswith(_PREFIX_BYTES)
-        and line.endswith(_SUFFIX_BYTES, 0, len(line) - newlines)
-        and len(_PREFIX_BYTES) <= separator
-        and start <= end
-        and b"  " not in line  # the frame has no double space either
-    ):
-        return None
-    # The frame holds the eight quotes and the newline; any more, a backslash or
-    # another control character would need the JSON codec.
-    if (
-        line.count(b'"') != _FRAME_QUOTES
-        or line.find(b"\n") != (len(line) - 1 if newlines else -1)
-        or b"\0" in line.translate(_ESCAPES_TO_NUL)
-    ):
-        return None
-    text_input, output = line[len(_PREFIX_BYTES) : separator], line[start:end]
-    return (text_input, output) if _trimmed(text_input) and _trimmed(output) else None
+    texts = split_plain_lines([line])
+    return (texts[0][0], texts[1][0]) if texts is not None else None
 
 
 def split_plain_lines(lines: list[bytes]) -> tuple[list[bytes], list[bytes]] | None:
     r"""Split lines that are all plain into their inputs and outputs, else return ``None``.
 
-    The lines are as a binary file yields them: a newline ends each one (the last may
-    lack it) and none holds another. This gives what :func:`split_plain_line` gives
-    line by line, with every step done for all the lines at once, in C (``map`` over
-    C functions, scans of the joined texts), which is much faster per line. One line
-    that is not plain spoils the whole batch (``None``), to be split line by line.
+    The lines are as a binary file yields them: each ends with a newline, the last
+    perhaps not. Every step is done for all the lines at once, in C (``map`` over C
+    functions, scans of the joined texts), which is much faster per line than a loop.
+    One line that is not plain spoils the whole batch (``None``): split it line by
+    line with :func:`split_plain_line` then.
     """
     if not lines:
         return None
     if not lines[-1].endswith(b"\n"):
         lines = [*lines[:-1], lines[-1] + b"\n"]
+    # The separator is searched from the end: outputs are usually shorter than inputs.
     separators = list(map(bytes.rfind, lines, itertools.repeat(_SEPARATOR_BYTES)))
     # Each line must hold prefix, separator and suffix, in that order, without overlap.
     frame_ends = map(operator.add, separators, itertools.repeat(len(_SEPARATOR_BYTES + _LINE_END)))
@@ -140,19 +111,22 @@ def split_plain_lines(lines: list[bytes]) -> tuple[list[bytes], list[bytes]] | N
     output_starts = map(operator.add, separators, itertools.repeat(len(_SEPARATOR_BYTES)))
     ends = map(slice, output_starts, itertools.repeat(-len(_LINE_END)))
     outputs = cast("list[bytes]", list(map(operator.getitem, lines, ends)))
-    # The frames hold every quote and newline, so the texts may hold none, nor anything
-    # else JSON escapes; and they must need no whitespace normalisation.
+    return (inputs, outputs) if _are_plain(inputs, outputs) else None
+
+
+def _are_plain(inputs: list[bytes], outputs: list[bytes]) -> bool:
+    """Whether the texts hold nothing to escape and need no whitespace normalisation.
+
+    With no quote, backslash or control character, the texts end where the frame
+    says, JSON reads them as they are, and their only whitespace is spaces: then
+    they are normalised if no space leads, trails or follows another.
+    """
     texts = b"".join(inputs) + b"".join(outputs)
     if not texts.isascii() or b"  " in texts or any(map(texts.__contains__, _TEXT_ESCAPES)):
-        return None
+        return False
+    # Trimming changes no text: compared in C, each unchanged text by identity first.
     spaces = itertools.repeat(b" ")
-    if list(map(bytes.strip, inputs, spaces)) != inputs:
-        return None
-    if list(map(bytes.strip, outputs, spaces)) != outputs:
-        return None
-    return inputs, outputs
-
-
-def _trimmed(text: bytes) -> bool:
-    """Whether ``text`` neither starts nor ends with a space."""
-    return text.strip(b" ") == text
+    return (
+        list(map(bytes.strip, inputs, spaces)) == inputs
+        and list(map(bytes.strip, outputs, spaces)) == outputs
+    )
