@@ -26,6 +26,7 @@ from airflow_provider_tunedmodels.models.limits import (
 
 __all__ = [
     "RowError",
+    "are_valid_plain_ascii",
     "check_record",
     "example_problems",
     "is_valid_plain_ascii",
@@ -82,6 +83,19 @@ def is_valid_plain_ascii(input_length: int, output_length: int) -> bool:
     building any message.
     """
     return 0 < output_length <= MAX_EXAMPLE_OUTPUT_CHARS and input_length <= MAX_EXAMPLE_INPUT_CHARS
+
+
+def are_valid_plain_ascii(input_lengths: list[int], output_lengths: list[int]) -> bool:
+    """Whether examples of plain texts with these lengths are all valid.
+
+    :func:`is_valid_plain_ascii` of the extremes, found in C.
+    """
+    return (
+        bool(output_lengths)
+        and min(output_lengths) > 0
+        and max(output_lengths) <= MAX_EXAMPLE_OUTPUT_CHARS
+        and max(input_lengths, default=0) <= MAX_EXAMPLE_INPUT_CHARS
+    )
 
 
 def validate_example(example: Example) -> None:
