@@ -72,21 +72,28 @@ def emulator() -> Iterator[RunningEmulator]:
         yield running
 
 
+#: Skips that leave a part of the project untested: the text their reason contains, and
+#: what the summary names as untested.
+_UNTESTED = {
+    "celery topology not run": "the production topology (PostgreSQL metadata database, "
+    "CeleryExecutor, Redis broker)",
+    "google-cloud-aiplatform client not tested": "Google's google-cloud-aiplatform client "
+    "against the emulator",
+}
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say plainly when the production topology (PostgreSQL + Celery + Redis) did not run."""
-    skipped = terminalreporter.stats.get("skipped", [])
-    reasons = sorted(
-        {
-            str(report.longrepr[2]).removeprefix("Skipped: ")
-            for report in skipped
-            if isinstance(report.longrepr, tuple)
-            and "celery topology not run" in str(report.longrepr[2])
-        }
-    )
-    for reason in reasons:
-        terminalreporter.write_line(
-            f"NOTE: the production topology (PostgreSQL metadata database, CeleryExecutor, "
-            f"Redis broker) was NOT tested on this machine: {reason}",
-            yellow=True,
-            bold=True,
-        )
+    """Say plainly when a part of the project was not tested on this machine, and why."""
+    skipped = [
+        str(report.longrepr[2]).removeprefix("Skipped: ")
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple)
+    ]
+    for marker, what in _UNTESTED.items():
+        for reason in sorted({reason for reason in skipped if marker in reason}):
+            why = reason.partition(f"{marker}: ")[2] or reason
+            terminalreporter.write_line(
+                f"NOTE: {what} was NOT tested on this machine: {why}",
+                yellow=True,
+                bold=True,
+            )
