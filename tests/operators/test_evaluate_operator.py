@@ -18,13 +18,13 @@ from airflow_provider_tunedmodels.operators.evaluate import (
     QualityGateFailedError,
     TooManyFailedExamplesError,
 )
-from tests.emulator_support import emulator_hook, train
 from tests.operators.gemini_fake import (
     HEAVY_PROVIDER_MODULES,
     FakeGeminiApi,
     error,
     provider_modules_loaded_by,
 )
+from tests.support.emulator import emulator_hook, train
 
 TUNED = "tunedModels/router"
 BASELINE = "models/gemini-1.5-flash-001"

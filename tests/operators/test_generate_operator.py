@@ -11,13 +11,13 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow_provider_tunedmodels.core.errors import InvalidArgumentError
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
 from airflow_provider_tunedmodels.operators.generate import GenerateContentOperator
-from tests.emulator_support import emulator_hook, train
 from tests.operators.gemini_fake import (
     HEAVY_PROVIDER_MODULES,
     FakeGeminiApi,
     error,
     provider_modules_loaded_by,
 )
+from tests.support.emulator import emulator_hook, train
 
 TUNED = "tunedModels/router"
 GENERATE_PATH = f"/v1beta/{TUNED}:generateContent"

@@ -11,7 +11,6 @@ from airflow.sdk.exceptions import AirflowFailException
 from airflow_provider_tunedmodels.core.errors import AlreadyExistsError, InvalidRequestError
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
 from airflow_provider_tunedmodels.operators.permissions import TunedModelPermissionsOperator
-from tests.emulator_support import emulator_hook, train
 from tests.operators.gemini_fake import (
     HEAVY_PROVIDER_MODULES,
     OWNER,
@@ -19,6 +18,7 @@ from tests.operators.gemini_fake import (
     error,
     provider_modules_loaded_by,
 )
+from tests.support.emulator import emulator_hook, train
 
 LIST = ("GET", "/v1beta/tunedModels/m1/permissions")
 CREATE = ("POST", "/v1beta/tunedModels/m1/permissions")

@@ -49,8 +49,8 @@ from airflow_provider_tunedmodels.tuning_policy import (
     TuningWaitError,
     make_event,
 )
-from tests.emulator_support import BASE_MODEL, emulator_hook
-from tests.triggers.support import (
+from tests.support.emulator import BASE_MODEL, emulator_hook
+from tests.support.tuning_fakes import (
     BASE_URL,
     LOGICAL_DATE,
     MODEL,

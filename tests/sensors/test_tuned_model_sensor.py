@@ -27,7 +27,7 @@ from airflow_provider_tunedmodels.tuning_policy import (
     TuningWaitError,
     make_event,
 )
-from tests.triggers.support import (
+from tests.support.tuning_fakes import (
     BASE_URL,
     MODEL,
     OPERATION,

@@ -12,7 +12,7 @@ import respx
 from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.triggers import hook_pool
 from airflow_provider_tunedmodels.triggers import tuned_model as trigger_module
-from tests.triggers.support import BASE_URL, FakeClock, fake_api_hook
+from tests.support.tuning_fakes import BASE_URL, FakeClock, fake_api_hook
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ import respx
 from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.triggers import TunedModelTrigger
 from airflow_provider_tunedmodels.tuning_policy import TRIGGER_EVENT_STATUSES
-from tests.triggers.support import (
+from tests.support.tuning_fakes import (
     API_KEY,
     MODEL,
     OPERATION,

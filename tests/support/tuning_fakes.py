@@ -1,4 +1,4 @@
-"""Helpers shared by the trigger, sensor and tuned-model operator tests.
+"""Fakes shared by the trigger, sensor and tuned-model operator tests.
 
 * factories of wire JSON (operations, tuned models, error envelopes) for respx routes;
 * a hook bound to respx's fake base URL, without backoff;
@@ -20,7 +20,7 @@ import httpx
 
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
-from tests.emulator_support import BASE_MODEL, fast_retry
+from tests.support.emulator import BASE_MODEL, fast_retry
 
 BASE_URL = "https://gemini.test"
 API_KEY = "AIzaSy-tuning-wait-test-key-4242"
