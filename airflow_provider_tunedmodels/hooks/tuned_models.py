@@ -21,6 +21,8 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from functools import cached_property
 from typing import Any, TypeVar
 
+from airflow.sdk import BaseHook
+
 from airflow_provider_tunedmodels.core.calls import ApiCall
 from airflow_provider_tunedmodels.core.errors import AlreadyExistsError, NotFoundError
 from airflow_provider_tunedmodels.core.http import AsyncRestClient, RestClient
@@ -28,7 +30,6 @@ from airflow_provider_tunedmodels.core.lro import apoll_operation, poll_operatio
 from airflow_provider_tunedmodels.core.paging import aiter_items, iter_items
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.hooks import gemini_calls as calls
-from airflow_provider_tunedmodels.hooks._compat import BaseHook
 from airflow_provider_tunedmodels.models import (
     GenerateContentRequest,
     GenerateContentResponse,

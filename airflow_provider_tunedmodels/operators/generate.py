@@ -102,8 +102,7 @@ class GenerateContentOperator(GeminiBaseOperator):
 
     def execute(self, context: Context) -> Any:
         """Send the requests and return the answers (see the class docstring)."""
-        from airflow.sdk.exceptions import AirflowFailException
-
+        from airflow_provider_tunedmodels._compat import AirflowFailException
         from airflow_provider_tunedmodels.operators._concurrency import run_with_async_hook
 
         try:

@@ -105,7 +105,7 @@ class TunedModelPermissionsOperator(GeminiBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Apply the action; see the class docstring for what each one does."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow_provider_tunedmodels._compat import AirflowFailException
 
         try:
             _raise_if(_grantee_problems(self.grantee_type, self.email_address))
@@ -216,7 +216,7 @@ class TunedModelPermissionsOperator(GeminiBaseOperator):
             )
 
     def _fail(self, message: str) -> NoReturn:
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow_provider_tunedmodels._compat import AirflowFailException
 
         raise AirflowFailException(message)
 

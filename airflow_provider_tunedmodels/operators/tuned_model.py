@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow.sdk import conf
-
+from airflow_provider_tunedmodels._compat import conf
 from airflow_provider_tunedmodels.links import TUNED_MODEL_URL_XCOM_KEY, TunedModelLink
 from airflow_provider_tunedmodels.operators._base import GeminiBaseOperator
 from airflow_provider_tunedmodels.tuning_policy import (
@@ -251,8 +250,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         self, context: Context, event: dict[str, Any] | None = None, reused: bool = False
     ) -> dict[str, Any]:
         """Resume after the trigger fired: check the event first, then finish or raise."""
-        from airflow.sdk.exceptions import AirflowFailException
-
+        from airflow_provider_tunedmodels._compat import AirflowFailException
         from airflow_provider_tunedmodels.core.errors import OperationTimeoutError
         from airflow_provider_tunedmodels.tuning_policy import (
             TuningWaitError,
@@ -284,8 +282,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
 
     def _checked_request(self, context: Context) -> tuple[str, TunedModel]:
         """The id and the request, both validated; bad input fails without retries."""
-        from airflow.sdk.exceptions import AirflowFailException
-
+        from airflow_provider_tunedmodels._compat import AirflowFailException
         from airflow_provider_tunedmodels.core.errors import InvalidRequestError
         from airflow_provider_tunedmodels.models.validation import validate_new_tuned_model
         from airflow_provider_tunedmodels.operators._tuned_model_request import (
@@ -329,8 +326,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         )
 
     def _create_or_adopt(self, tuned_model_id: str, request: TunedModel) -> _Started:
-        from airflow.sdk.exceptions import AirflowFailException
-
+        from airflow_provider_tunedmodels._compat import AirflowFailException
         from airflow_provider_tunedmodels.core.errors import AlreadyExistsError, NotFoundError
         from airflow_provider_tunedmodels.triggers.status import status_from_operation
 
@@ -357,8 +353,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         return _Started(status_from_operation(operation, f"tunedModels/{tuned_model_id}"), False)
 
     def _adopt(self, model: TunedModel) -> _Started:
-        from airflow.sdk.exceptions import AirflowFailException
-
+        from airflow_provider_tunedmodels._compat import AirflowFailException
         from airflow_provider_tunedmodels.triggers.status import latest_operation, status_from_model
 
         if model.is_failed:
@@ -423,7 +418,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         return status
 
     def _finish(self, context: Context, status: TuningStatus, *, reused: bool) -> dict[str, Any]:
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow_provider_tunedmodels._compat import AirflowFailException
 
         if status.outcome == "failed":
             raise AirflowFailException(status.failure_message())
@@ -482,8 +477,7 @@ class UpdateTunedModelOperator(GeminiBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Apply the update and return the model."""
-        from airflow.sdk.exceptions import AirflowFailException
-
+        from airflow_provider_tunedmodels._compat import AirflowFailException
         from airflow_provider_tunedmodels.core.errors import InvalidRequestError
 
         try:

@@ -6,8 +6,9 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
+from airflow_provider_tunedmodels._compat import conf
 from airflow_provider_tunedmodels.operators._base import DEFAULT_CONN_ID, GeminiBaseOperator
 
 if TYPE_CHECKING:
@@ -90,8 +91,7 @@ class TunedModelSensor(BaseSensorOperator, GeminiBaseOperator):
 
     def poke(self, context: Context) -> PokeReturnValue:
         """One look at the job: done, still running, or failed (raises)."""
-        from airflow.sdk.exceptions import AirflowFailException
-
+        from airflow_provider_tunedmodels._compat import AirflowFailException
         from airflow_provider_tunedmodels.triggers.status import read_status
 
         status = read_status(self.hook, self._model_name(), self.operation_name or None)
@@ -106,8 +106,7 @@ class TunedModelSensor(BaseSensorOperator, GeminiBaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after the trigger fired: validate the event, then succeed or raise."""
-        from airflow.sdk.exceptions import AirflowFailException, AirflowSensorTimeout
-
+        from airflow_provider_tunedmodels._compat import AirflowFailException, AirflowSensorTimeout
         from airflow_provider_tunedmodels.tuning_policy import (
             TuningWaitError,
             validate_trigger_event,

@@ -14,7 +14,7 @@ SUPPORT_ROUTER_URI = "gemini-tuned-model://support-router/"
 
 @pytest.fixture(scope="module")
 def dagbag() -> Any:
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow_provider_tunedmodels._compat import DagBag
 
     return DagBag(dag_folder=str(EXAMPLE_DAGS), safe_mode=False)
 

@@ -57,7 +57,7 @@ class TestOperator:
         assert result["train_path"] == str(tmp_path / "train.jsonl")
 
     def test_bad_data_fails_without_retrying(self, tmp_path: Path) -> None:
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow_provider_tunedmodels._compat import AirflowFailException
 
         source = write_jsonl(tmp_path / "in.jsonl", [{"input": "q", "output": ""}])
         operator = PrepareTuningDatasetOperator(

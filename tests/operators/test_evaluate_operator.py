@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_tunedmodels._compat import AirflowException, AirflowFailException
 from airflow_provider_tunedmodels.core.errors import NotFoundError
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
 from airflow_provider_tunedmodels.operators import evaluate as evaluate_module

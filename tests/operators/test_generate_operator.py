@@ -6,8 +6,8 @@ from typing import Any
 
 import httpx
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_tunedmodels._compat import AirflowFailException
 from airflow_provider_tunedmodels.core.errors import InvalidArgumentError
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
 from airflow_provider_tunedmodels.operators.generate import GenerateContentOperator

@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import respx
-from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
+from airflow_provider_tunedmodels._compat import AirflowFailException, TaskDeferred
 from airflow_provider_tunedmodels.assets import (
     asset_event_extra,
     normalize_uri,
