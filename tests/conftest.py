@@ -8,6 +8,7 @@ is set here, before any test module imports Airflow: tests never touch
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import shutil
 import subprocess
@@ -28,6 +29,9 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_HOME / "dags")
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME / 'airflow.db'}"
 os.environ.pop("AIRFLOW_CONN_GEMINI_TUNED_MODELS_DEFAULT", None)
+# Alembic logs every plugin it sets up at INFO; Airflow 3.1 prints those lines when the test
+# session ends, after pytest's summary.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")
