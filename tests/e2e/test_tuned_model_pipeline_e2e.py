@@ -266,7 +266,8 @@ def _assert_smoke_test_ran_for(cluster: AirflowCluster, event: dict[str, Any]) -
     assert cluster.dag_run(SMOKE_TEST, run_id)["run_type"] == "asset_triggered"
     assert cluster.wait_for_dag_run(SMOKE_TEST, run_id) == "success"
     _assert_every_task_succeeded(cluster, SMOKE_TEST, run_id, SMOKE_TEST_TASKS)
-    # The run may also have consumed the scheduled run's event; it tests the newest one.
+    # The run may also have consumed earlier events, published while the smoke test was paused;
+    # it tests the newest one.
     consumed = cluster.upstream_asset_events(SMOKE_TEST, run_id)
     assert event["id"] in {e["id"] for e in consumed}
     newest = max(consumed, key=lambda e: (e["timestamp"], e["id"]))
