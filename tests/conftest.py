@@ -7,6 +7,8 @@ is set here, before any test module imports Airflow: tests never touch
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import shutil
 import subprocess
@@ -27,6 +29,9 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_HOME / "dags")
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME / 'airflow.db'}"
 os.environ.pop("AIRFLOW_CONN_GEMINI_TUNED_MODELS_DEFAULT", None)
+# Alembic logs every plugin it sets up at INFO; Airflow 3.1 prints those lines when the test
+# session ends, after pytest's summary.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +49,22 @@ def airflow_db() -> Path:
             env=os.environ.copy(),
         )
         marker.touch()
+    _build_the_in_process_execution_api_once()
     return _HOME
+
+
+def _build_the_in_process_execution_api_once() -> None:
+    """Make ``dag.test()`` build Airflow's in-process execution API once per process.
+
+    Newer Airflow releases cache it; 3.1 builds a new one, with all its versioned routes, for
+    every task it runs, which costs seconds of CPU per task. The cache does what they do.
+    """
+    from airflow.sdk.execution_time import supervisor
+
+    if not hasattr(supervisor.in_process_api_server, "cache_info"):
+        supervisor.in_process_api_server = functools.lru_cache(maxsize=1)(
+            supervisor.in_process_api_server
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
