@@ -14,8 +14,9 @@ prepare_dataset → tune → wait_for_tuning → evaluate (quality gate) → pro
 * ``publish`` emits an event on the ``support-router`` asset; the
   ``tuned_model_smoke_test`` DAG is scheduled on it.
 
-Every run needs a logical date (scheduled runs, backfills, and manual runs triggered
-with one): the day's files, display name and model id are derived from it.
+The day's files, display name and model id are derived from the logical date; runs
+without one (asset-triggered, or REST-triggered with ``logical_date: null``) use their
+run id for the files and the model id, and the day they were due for the names.
 
 Files go to ``$TUNED_MODEL_PIPELINE_DIR`` (default ``<temp dir>/tuned_model_pipeline``); on
 a real deployment use an object-store URI such as ``s3://bucket/tuning``.
@@ -46,7 +47,12 @@ RAW_DATA = Path(__file__).parent / "data" / "support_tickets.jsonl"
 WORK_DIR = os.environ.get(
     "TUNED_MODEL_PIPELINE_DIR", os.path.join(tempfile.gettempdir(), "tuned_model_pipeline")
 )
-DAY_DIR = f"{WORK_DIR}/{{{{ ds }}}}"
+#: Names a run's files: its logical date's day, or its run id when it has none (asset- or
+#: REST-triggered runs with ``logical_date: null``).
+RUN_LABEL = "{{ dag_run.logical_date.strftime('%Y-%m-%d') if dag_run.logical_date else run_id | replace(':', '_') | replace('+', '_') }}"
+#: The day a run is about: its logical date, or when it was due to run.
+RUN_DAY = "{{ (dag_run.logical_date or dag_run.run_after).strftime('%Y-%m-%d') }}"
+DAY_DIR = f"{WORK_DIR}/{RUN_LABEL}"
 SUPPORT_ROUTER = tuned_model_asset("support-router")
 
 with DAG(
@@ -73,8 +79,8 @@ with DAG(
         task_id="tune",
         base_model=BASE_MODEL,
         training_data=prepare.output["train_path"],
-        display_name="support router {{ ds }}",
-        description="Routes support tickets to a category. Candidate from {{ ds }}.",
+        display_name=f"support router {RUN_DAY}",
+        description=f"Routes support tickets to a category. Candidate from {RUN_DAY}.",
         hyperparameters={"epoch_count": 3, "batch_size": 16, "learning_rate": 0.001},
         wait_for_completion=False,
     )
@@ -104,7 +110,7 @@ with DAG(
         tuned_model_name=tune.output["name"],
         fields={
             "description": (
-                "Promoted {{ ds }}. Token F1 "
+                f"Promoted {RUN_DAY}. Token F1 "
                 "{{ '%.3f' % ti.xcom_pull(task_ids='evaluate', key='models')['tuned']['scores']['token_f1'] }}"
                 " vs base "
                 "{{ '%.3f' % ti.xcom_pull(task_ids='evaluate', key='models')['baseline']['scores']['token_f1'] }}."

@@ -26,7 +26,8 @@ WORK_DIR = os.environ.get(
     "VERTEX_PIPELINE_DIR", os.path.join(tempfile.gettempdir(), "vertex_tuning_pipeline")
 )
 STAGING_PREFIX = os.environ.get("VERTEX_STAGING_PREFIX", "gs://support-tuning-data/router/")
-RUN_DIR = f"{WORK_DIR}/preference/{{{{ ds if logical_date else run_id | replace(':', '_') }}}}"
+RUN_LABEL = "{{ dag_run.logical_date.strftime('%Y-%m-%d') if dag_run.logical_date else run_id | replace(':', '_') | replace('+', '_') }}"
+RUN_DIR = f"{WORK_DIR}/preference/{RUN_LABEL}"
 
 with DAG(
     dag_id="vertex_preference_tuning",

@@ -52,7 +52,7 @@ WORK_DIR = os.environ.get(
 )
 STAGING_PREFIX = os.environ.get("VERTEX_STAGING_PREFIX", "gs://support-tuning-data/router/")
 #: Names a run: its logical date's day, or its run id when it has none.
-RUN_LABEL = "{{ ds if logical_date else run_id | replace(':', '_') | replace('+', '_') }}"
+RUN_LABEL = "{{ dag_run.logical_date.strftime('%Y-%m-%d') if dag_run.logical_date else run_id | replace(':', '_') | replace('+', '_') }}"
 #: One folder per run.
 RUN_DIR = f"{WORK_DIR}/{RUN_LABEL}"
 CHAMPION = vertex_tuned_model_asset("support-router-vertex")

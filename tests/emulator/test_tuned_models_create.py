@@ -194,6 +194,7 @@ def _without(body: dict[str, Any], *path: str) -> dict[str, Any]:
         (_without(create_body(4), "tuningTask", "trainingData"), "training_data is required"),
         (create_body(example_list=[]), "at least one example"),
         (create_body(example_list=[{"textInput": "a"}]), "output is required"),
+        (create_body(example_list=[{"textInput": "a", "output": " \n\t"}]), "must not be blank"),
         (
             create_body(example_list=[{"textInput": "a" * 40_001, "output": "b"}]),
             "text_input is longer",

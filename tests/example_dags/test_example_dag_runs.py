@@ -119,3 +119,15 @@ def test_housekeeping_keeps_only_the_newest_promoted_model(
     run = dag.test(logical_date=DAY, run_conf={"retention_days": 0})
     assert str(run.state) == "success", task_states(run)
     assert [m.name for m in hook.iter_tuned_models()] == ["tunedModels/new-promoted"]
+
+
+def test_pipeline_runs_without_a_logical_date(
+    load_example: Callable[[str], Any], hook: GeminiTunedModelsHook
+) -> None:
+    dag = load_example("tuned_model_pipeline")
+    run = dag.test(logical_date=None)  # as asset- or REST-triggered runs are
+    assert run.logical_date is None
+    assert str(run.state) == "success", task_states(run)
+    (model,) = hook.iter_tuned_models()
+    day = run.run_after.strftime("%Y-%m-%d")
+    assert (model.description or "").startswith(f"Promoted {day}.")

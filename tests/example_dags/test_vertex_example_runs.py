@@ -124,3 +124,15 @@ def test_preference_tuning_continues_from_the_supervised_checkpoint(
     assert preference["preTunedModel"]["tunedModelName"] == supervised.split("@")[0]
     assert "preferenceOptimizationSpec" in preference
     assert xcom_value(run, "tune_preference", "tuned_model").endswith("@2")
+
+
+def test_a_run_without_a_logical_date_names_its_files_after_its_run_id(
+    load_example: Callable[[str], Any], hook: VertexTuningJobsHook
+) -> None:
+    dag = load_example("vertex_tuning_pipeline")
+    run = dag.test(logical_date=None)  # as asset- or REST-triggered runs are
+    assert run.logical_date is None
+    assert str(run.state) == "success", task_states(run)
+    train_path = xcom_value(run, "prepare_dataset")["train_path"]
+    assert run.run_id.replace(":", "_").replace("+", "_") in train_path
+    assert len(list(hook.iter_tuning_jobs())) == 1

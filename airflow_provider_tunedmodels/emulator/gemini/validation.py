@@ -108,6 +108,8 @@ def examples_of(model: dict[str, Any]) -> list[tuple[str, str]]:
         output = str(example.get("output", ""))
         if not output:
             raise invalid_argument(f"{path}.output is required.")
+        if not output.strip():  # the provider's is_blank_output refuses the same, locally
+            raise invalid_argument(f"{path}.output must not be blank.")
         if len(text_input) > limits.MAX_EXAMPLE_INPUT_CHARS:
             raise invalid_argument(
                 f"{path}.text_input is longer than {limits.MAX_EXAMPLE_INPUT_CHARS} characters."
