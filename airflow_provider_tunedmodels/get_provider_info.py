@@ -105,6 +105,7 @@ def get_provider_info() -> dict[str, Any]:
                 "integration-name": _INTEGRATION,
                 "python-modules": [
                     f"{_PACKAGE}.operators.tuned_model",
+                    f"{_PACKAGE}.operators.tuned_model_changes",
                     f"{_PACKAGE}.operators.permissions",
                     f"{_PACKAGE}.operators.generate",
                     f"{_PACKAGE}.operators.evaluate",
