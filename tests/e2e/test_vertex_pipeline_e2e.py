@@ -59,6 +59,7 @@ from .vertex_pipeline import (
     created_at,
     jobs_of_day,
     read_as_google_client,
+    retried_requests,
     smoke_test_run_created_by,
     wait_for_job_state,
     wait_until_no_pipeline_run_is_active,
@@ -76,11 +77,16 @@ STAGING_PREFIX = "gs://support-tuning-data/router/"
 STEP_SECONDS = 0.15
 #: Longer than ``tune``'s poll interval (2 s): a live triggerer would have fired by then.
 NO_TRIGGERER_GRACE_SECONDS = 5
-#: About 20% of the Vertex AI and Cloud Storage requests fail, answered 503 or 429.
+#: About 20% of the Vertex AI and Cloud Storage requests fail, answered 503 or 429; and the
+#: run's first Cloud Storage request (whether its staged dataset exists) fails once for sure,
+#: since a run makes few of them.
 FAULTS = [
-    FaultRule(kind, rate=0.1, route=route, retry_after=0.2)
-    for route in ("projects.locations.*", "storage.*")
-    for kind in ("503", "429")
+    FaultRule("503", rate=1.0, route="storage.objects.get", count=1),
+    *(
+        FaultRule(kind, rate=0.1, route=route, retry_after=0.2)
+        for route in ("projects.locations.*", "storage.*")
+        for kind in ("503", "429")
+    ),
 ]
 FAULT_SEED = 20250303
 
@@ -344,10 +350,11 @@ def test_pipeline_succeeds_through_injected_faults_without_a_duplicate_job(
 
     assert state == "success", cluster.task_instances(PIPELINE, run_id)
     assert_the_champion_stayed(cluster, run_id)
-    # The faults reached the run's API calls (task and trigger logs), which repeated them.
-    logs = "\n".join(cluster.run_log_files(PIPELINE, run_id).values())
-    assert "HTTP 503; attempt" in logs
-    assert "HTTP 429; attempt" in logs
+    # The faults reached the run's calls to both APIs (task and trigger logs), which repeated them.
+    retried = retried_requests("\n".join(cluster.run_log_files(PIPELINE, run_id).values()))
+    assert {status for _, _, status in retried} == {"503", "429"}, retried
+    assert any(url.startswith(f"{emulator.base_url}/v1/projects/") for _, url, _ in retried)
+    assert any(url.startswith(f"{emulator.base_url}/storage/v1/") for _, url, _ in retried)
     (job,) = jobs_of_day(vertex, FAULTS_DAY)
     assert cluster.xcom(PIPELINE, run_id, TUNE, key="tuning_job_name") == job
     assert vertex.get_tuning_job(job).state_name == SUCCEEDED

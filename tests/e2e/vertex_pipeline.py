@@ -6,6 +6,7 @@ emulator by their tuned model's display name, ``support router <ds>``.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -42,6 +43,8 @@ CHAMPION_URI = "vertex-tuned-model://support-router-vertex/"
 CANDIDATES_URI = "vertex-tuned-model://support-router-vertex-candidates/"
 LINK_NAME = "Tuning job"
 SUCCEEDED, CANCELLED = "JOB_STATE_SUCCEEDED", "JOB_STATE_CANCELLED"
+#: How the hooks log a request they repeat: ``GET <url>: HTTP 503; attempt 1 of 5, ...``.
+_RETRIED = re.compile(r"\b(GET|POST|PUT|PATCH|DELETE) (\S+): HTTP (\d{3}); attempt \d+ of")
 #: The audience of the self-signed JWT that reads a job the way Google's clients do.
 VERTEX_AUDIENCE = "https://aiplatform.googleapis.com/"
 
@@ -169,3 +172,8 @@ def backfill_run_ids(cluster: AirflowCluster, days: list[datetime]) -> list[str]
     assert [datetime.fromisoformat(run["logical_date"]) for run in runs] == days
     assert [run["state"] for run in runs] == ["success"] * len(days), runs
     return [str(run["dag_run_id"]) for run in runs]
+
+
+def retried_requests(log_text: str) -> list[tuple[str, str, str]]:
+    """``(method, url, status)`` of every request a log shows repeated after an error status."""
+    return [(method, url, status) for method, url, status in _RETRIED.findall(log_text)]
