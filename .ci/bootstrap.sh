@@ -11,6 +11,12 @@ if ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
   apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
 fi
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
+# The web UI test drives Debian's headless Chromium (tests/ui).
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  echo "installing Debian's chromium and chromium-driver with apt (for tests/ui)" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+    chromium chromium-driver >/dev/null
+fi
 
 stamp="$VENV/.tunedmodels-installed"
 want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)"
@@ -18,7 +24,7 @@ if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "Installing airflow-provider-tunedmodels and its test tools into $VENV ..."
   # (grep drops pip's notes about package-index locations configured on this machine)
   "$VENV/bin/python" -m pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
-  "$VENV/bin/python" -m pip install -q -e "$ROOT[test,production-topology]" 2>&1 \
+  "$VENV/bin/python" -m pip install -q -e "$ROOT[test,charts,production-topology]" 2>&1 \
     | { grep -v -e "^WARNING: Location" -e "BuildBackendWarning" || true; }
   echo "$want" > "$stamp"
 fi

@@ -1,7 +1,8 @@
 """Run ``example_dags/tuned_model_pipeline.py`` once against the bundled emulator and report.
 
 Everything it writes goes to ``.run/`` in the repository (an Airflow home with its
-SQLite database, the prepared data, the evaluation results and a loss chart), so
+SQLite database, the prepared data, the evaluation results, a loss chart and an
+evaluation chart), so
 the results can be inspected afterwards. The emulator runs as a child process and
 is stopped at the end, whatever happens.
 """
@@ -51,7 +52,7 @@ def main() -> int:
         dag = _load_dag()
         print(f"Running {dag.dag_id} for {args.date} ...")
         dag_run = dag.test(logical_date=logical_date)
-        return _report(dag_run)
+        return _report(dag, dag_run)
 
 
 def _fresh_airflow_home() -> Path:
@@ -95,13 +96,20 @@ def _xcom(dag_run: Any, task_id: str, key: str = "return_value") -> Any:
         return XComModel.deserialize_value(row) if row is not None else None
 
 
-def _report(dag_run: Any) -> int:
-    from airflow_provider_tunedmodels.reporting import loss_by_epoch, text_chart, write_png_chart
+def _report(dag: Any, dag_run: Any) -> int:
+    from airflow_provider_tunedmodels.reporting import (
+        evaluation_figure,
+        loss_by_epoch,
+        loss_figure,
+        tasks_in_dag_order,
+        text_chart,
+        write_chart,
+    )
 
     states = {ti.task_id: str(ti.state) for ti in dag_run.get_task_instances()}
     print("\n=== tuned_model_pipeline report ===")
     print(f"run {dag_run.run_id}: {dag_run.state}")
-    for task_id, state in states.items():
+    for task_id, state in tasks_in_dag_order(dag, states):
         print(f"  {task_id:<26} {state}")
     prepared = _xcom(dag_run, "prepare_dataset") or {}
     if prepared:
@@ -116,7 +124,8 @@ def _report(dag_run: Any) -> int:
         points = loss_by_epoch(model.get("tuningTask", {}).get("snapshots", []))
         print("mean loss by epoch:")
         print(text_chart(points))
-        chart = write_png_chart(points, RUN_DIR / "loss_by_epoch.png")
+        title = f"Mean training loss by epoch\n{model.get('name')}"
+        chart = write_chart(loss_figure(points, title=title), RUN_DIR / "loss_by_epoch.png")
         print(f"loss chart: {chart}")
     evaluation = _xcom(dag_run, "evaluate") or {}
     if evaluation:
@@ -130,6 +139,8 @@ def _report(dag_run: Any) -> int:
             base = models.get("baseline", {}).get("scores", {}).get(metric, float("nan"))
             print(f"  {metric:<16} {tuned:>8.3f} {base:>8.3f}")
         print(f"  quality gate: {evaluation['quality_gate']}")
+        chart = write_chart(evaluation_figure(evaluation), RUN_DIR / "evaluation.png")
+        print(f"evaluation chart: {chart}")
     published = _xcom(dag_run, "publish")
     print(f"published to the support-router asset: {published}")
     return 0 if str(dag_run.state) == "success" else 1

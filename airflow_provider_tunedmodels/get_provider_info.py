@@ -5,6 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from airflow_provider_tunedmodels import __version__
+from airflow_provider_tunedmodels.connection_form import (
+    GEMINI_CONNECTION,
+    conn_fields,
+    ui_field_behaviour,
+)
 from airflow_provider_tunedmodels.defaults import VERTEX_LOCATION
 
 __all__ = [
@@ -15,64 +20,16 @@ __all__ = [
     "get_provider_info",
 ]
 
-#: How the generic connection form fields are shown for this connection type.
-UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden-fields": ["schema", "port", "login"],
-    "relabeling": {"host": "Base URL", "password": "API key"},
-    "placeholders": {
-        "host": "https://generativelanguage.googleapis.com (or http://127.0.0.1:8089 for the emulator)",
-        "password": "Gemini API key; leave empty to use a service-account key or ADC",
-        "extra": '{"api_version": "v1beta", "timeout": 60, "max_retries": 4}',
-    },
-}
+#: How the standard connection form fields are shown for a Gemini connection.
+UI_FIELD_BEHAVIOUR: dict[str, Any] = ui_field_behaviour(GEMINI_CONNECTION)
 
-#: Extra fields of the connection form (stored in the connection's extra).
-CONN_FIELDS: dict[str, Any] = {
-    "key_path": {
-        "label": "Service-account key file",
-        "description": "Path of a JSON key file on the workers. Leave empty with an API key or ADC.",
-        "schema": {"type": ["string", "null"]},
-    },
-    "keyfile_dict": {
-        "label": "Service-account key JSON",
-        "description": "The whole JSON key file's content (stored as a secret).",
-        "schema": {"type": ["string", "null"], "format": "password"},
-    },
-    "scopes": {
-        "label": "OAuth scopes",
-        "description": "Comma-separated; default generative-language.tuning and cloud-platform.",
-        "schema": {"type": ["string", "null"]},
-    },
-    "quota_project_id": {
-        "label": "Quota project",
-        "description": "Project billed for quota (sent as x-goog-user-project) with OAuth.",
-        "schema": {"type": ["string", "null"]},
-    },
-    "api_version": {
-        "label": "API version",
-        "schema": {"type": ["string", "null"], "default": "v1beta"},
-    },
-    "timeout": {
-        "label": "Request timeout (seconds)",
-        "schema": {"type": ["number", "null"], "default": 60},
-    },
-    "max_retries": {
-        "label": "Retries of safe-to-repeat calls",
-        "schema": {"type": ["integer", "null"], "default": 4},
-    },
-    "retry_max_wait": {
-        "label": "Longest single backoff (seconds)",
-        "schema": {"type": ["number", "null"], "default": 60},
-    },
-    "retry_total_timeout": {
-        "label": "Give up retrying after (seconds)",
-        "schema": {"type": ["number", "null"], "default": 300},
-    },
-}
+#: Extra fields of the Gemini connection form (stored in the connection's extra).
+CONN_FIELDS: dict[str, Any] = conn_fields(GEMINI_CONNECTION)
 
 #: How the generic connection form fields are shown for a ``vertex_ai_tuning`` connection.
 VERTEX_UI_FIELD_BEHAVIOUR: dict[str, Any] = {
-    "hidden-fields": ["schema", "port", "login", "password"],
+    # Port stays visible: Airflow 3.3's Test button refuses a connection stored without one.
+    "hidden-fields": ["schema", "login", "password"],
     "relabeling": {"host": "Base URL (optional)"},
     "placeholders": {
         "host": "empty for Google's host of the location; http://127.0.0.1:8089 for an emulator",
@@ -87,8 +44,8 @@ VERTEX_CONN_FIELDS: dict[str, Any] = {
     },
     "api_version": {
         "label": "API version",
-        "description": "v1, or v1beta1 for preview fields.",
-        "schema": {"type": ["string", "null"], "default": "v1"},
+        "description": "Empty means v1; v1beta1 for preview fields.",
+        "schema": {"type": ["string", "null"]},
     },
     "project": {
         "label": "Project",
@@ -97,13 +54,21 @@ VERTEX_CONN_FIELDS: dict[str, Any] = {
     },
     "location": {
         "label": "Location",
-        "description": "Region of the tuning jobs, or global, us, eu.",
-        "schema": {"type": ["string", "null"], "default": VERTEX_LOCATION},
+        "description": f"Region of the tuning jobs, or global, us, eu; empty means {VERTEX_LOCATION}.",
+        "schema": {"type": ["string", "null"]},
     },
     "impersonation_chain": {
         "label": "Impersonation chain",
         "description": "Service account(s) to impersonate, comma-separated; the last one acts.",
         "schema": {"type": ["string", "null"]},
+    },
+    "max_concurrent_requests": {
+        "label": "Requests in flight at once",
+        "description": (
+            "Per client (one per task, one per connection in a triggerer); also the number "
+            "of kept-alive connections. Leave empty for the provider's default."
+        ),
+        "schema": {"type": ["integer", "null"], "minimum": 1},
     },
 }
 

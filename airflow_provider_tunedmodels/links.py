@@ -4,6 +4,11 @@ The link is read from XCom only. The create operator pushes it right after the
 model exists, before waiting, so the button works while the task is deferred
 and after it failed, and rendering it never reads a connection or calls the API.
 
+Airflow also asks for the link when a task ends, in the task's own process.
+There the operator knows whether it pushed one (:data:`PUSHED_URL_ATTRIBUTE`),
+so a task that failed before any model existed is not sent looking for an XCom
+that cannot be there (which Airflow logs as an error).
+
 Where it points: ``{base URL}/{api version}/tunedModels/{id}``, the model's REST
 resource on the server of the task's connection. For Google's API that is
 ``https://generativelanguage.googleapis.com/v1beta/tunedModels/{id}``: the
@@ -25,6 +30,7 @@ if TYPE_CHECKING:
     from airflow.sdk.types import TaskInstanceKey
 
 __all__ = [
+    "PUSHED_URL_ATTRIBUTE",
     "TUNED_MODEL_URL_XCOM_KEY",
     "TUNING_JOB_URL_XCOM_KEY",
     "TunedModelLink",
@@ -36,6 +42,8 @@ __all__ = [
 TUNED_MODEL_URL_XCOM_KEY: Final = "tuned_model_url"
 #: XCom key under which the Vertex AI operators store the job's Cloud console link.
 TUNING_JOB_URL_XCOM_KEY: Final = "tuning_job_url"
+#: Set on an operator by the process that runs it: the URL it pushed, or ``None`` if none yet.
+PUSHED_URL_ATTRIBUTE: Final = "_pushed_tuned_model_url"
 
 
 def tuned_model_url(base_url: str, api_version: str, tuned_model_name: str) -> str:
@@ -53,6 +61,9 @@ class TunedModelLink(BaseOperatorLink):
     def get_link(self, operator: BaseOperator, *, ti_key: TaskInstanceKey) -> str:
         """The pushed URL, or ``""`` while the task has not created a job yet."""
         from airflow.sdk.execution_time.xcom import XCom
+
+        if PUSHED_URL_ATTRIBUTE in vars(operator):
+            return str(vars(operator)[PUSHED_URL_ATTRIBUTE] or "")
 
         value = XCom.get_value(ti_key=ti_key, key=self.xcom_key)
         return value if isinstance(value, str) else ""

@@ -1,16 +1,34 @@
-"""Small, dependency-free reports of a tuning run: loss by epoch as text and as a PNG chart."""
+"""Reports of a tuning run: loss by epoch and the evaluation, as text and as charts.
+
+The text forms need nothing. The charts are drawn with matplotlib, from the
+``charts`` extra (``pip install "airflow-provider-tunedmodels[charts]"``), so the
+provider itself stays free of a plotting library. Each chart is a real chart:
+a title, labelled axes with ticks, every value written on its mark, and a
+y-axis that starts at zero, so a small last value does not look like nothing.
+"""
 
 from __future__ import annotations
 
-import itertools
-import struct
-import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["loss_by_epoch", "text_chart", "write_png_chart"]
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+__all__ = [
+    "evaluation_figure",
+    "loss_by_epoch",
+    "loss_figure",
+    "tasks_in_dag_order",
+    "text_chart",
+    "write_chart",
+]
+
+#: Size of a chart, in inches at :data:`CHART_DPI`.
+CHART_SIZE = (7.0, 4.0)
+CHART_DPI = 110
 
 
 def loss_by_epoch(snapshots: Iterable[Mapping[str, Any]]) -> list[tuple[int, float]]:
@@ -37,61 +55,84 @@ def text_chart(
     return "\n".join(lines)
 
 
-def write_png_chart(
-    points: Sequence[tuple[int, float]], path: str | Path, *, width: int = 480, height: int = 240
-) -> Path:
-    """Draw ``points`` as a line chart in a PNG file (white background, axes, blue line)."""
-    pixels = [[(255, 255, 255)] * width for _ in range(height)]
-    margin = 20
-    for x in range(margin, width - margin):
-        pixels[height - margin][x] = (0, 0, 0)
-    for y in range(margin, height - margin + 1):
-        pixels[y][margin] = (0, 0, 0)
-    if len(points) >= 1:
-        _plot(pixels, points, margin)
+def tasks_in_dag_order(dag: Any, states: Mapping[str, object]) -> list[tuple[str, object]]:
+    """``states`` (task id to state) in the order the DAG runs its tasks, not alphabetically.
+
+    Tasks the DAG does not know (removed since the run) come last.
+    """
+    order = [task.task_id for task in dag.topological_sort()]
+    known = [(task_id, states[task_id]) for task_id in order if task_id in states]
+    rest = [(task_id, state) for task_id, state in states.items() if task_id not in order]
+    return known + rest
+
+
+def loss_figure(points: Sequence[tuple[int, float]], *, title: str | None = None) -> Figure:
+    """A line chart of mean training loss by epoch, each point labelled with its value."""
+    figure, axes = _new_figure()
+    epochs = [epoch for epoch, _ in points]
+    losses = [loss for _, loss in points]
+    axes.plot(epochs, losses, marker="o", color="#1f77b4")
+    for epoch, loss in points:
+        axes.annotate(
+            f"{loss:.3f}", (epoch, loss), textcoords="offset points", xytext=(0, 7), ha="center"
+        )
+    axes.set_title(title or "Mean training loss by epoch", fontsize="medium")
+    axes.set_xlabel("Epoch")
+    axes.set_ylabel("Mean loss")
+    axes.set_xticks(epochs)
+    axes.set_ylim(0, max(losses, default=1.0) * 1.15 or 1.0)
+    axes.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def evaluation_figure(evaluation: Mapping[str, Any]) -> Figure:
+    """Bars of each metric's mean score, tuned model beside baseline, values written on top.
+
+    :param evaluation: the evaluate operator's summary (``metrics``, ``models``, ``scored``).
+    """
+    figure, axes = _new_figure()
+    metrics = list(evaluation["metrics"])
+    models = evaluation["models"]
+    names = [name for name in ("tuned", "baseline") if name in models]
+    width = 0.8 / max(1, len(names))
+    for offset, name in enumerate(names):
+        scores = [models[name]["scores"].get(metric) or 0.0 for metric in metrics]
+        xs = [index + (offset - (len(names) - 1) / 2) * width for index in range(len(metrics))]
+        label = f"{name} ({models[name]['model']})"
+        bars = axes.bar(xs, scores, width, label=label, color=_COLOURS.get(name))
+        axes.bar_label(bars, labels=[f"{score:.2f}" for score in scores], padding=2)
+    axes.set_title(
+        f"Evaluation on {evaluation.get('scored', '?')} held-out examples", fontsize="medium"
+    )
+    axes.set_xlabel("Metric")
+    axes.set_ylabel("Mean score (0 to 1)")
+    axes.set_xticks(range(len(metrics)), metrics)
+    axes.set_ylim(0, 1.15)
+    # Below the axes, where it can cover no bar and no value.
+    axes.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), fontsize="small")
+    axes.grid(axis="y", alpha=0.3)
+    figure.tight_layout()
+    return figure
+
+
+def write_chart(figure: Figure, path: str | Path) -> Path:
+    """Save ``figure`` as a PNG file and release it."""
     target = Path(path)
-    target.write_bytes(_encode_png(pixels))
+    figure.savefig(target, format="png", dpi=CHART_DPI, bbox_inches="tight")
+    figure.clear()
     return target
 
 
-def _plot(
-    pixels: list[list[tuple[int, int, int]]], points: Sequence[tuple[int, float]], margin: int
-) -> None:
-    height, width = len(pixels), len(pixels[0])
-    values = [v for _, v in points]
-    low, high = min(values), max(values)
-    span = (high - low) or 1.0
-    xs = [
-        margin + round(i * (width - 2 * margin) / max(1, len(points) - 1))
-        for i in range(len(points))
-    ]
-    ys = [height - margin - round((v - low) / span * (height - 2 * margin)) for v in values]
-    corners = list(zip(xs, ys, strict=True))
-    segments = list(itertools.pairwise(corners)) or [(corners[0], corners[0])]
-    for (x0, y0), (x1, y1) in segments:
-        steps = max(abs(x1 - x0), abs(y1 - y0), 1)
-        for step in range(steps + 1):
-            x = x0 + round((x1 - x0) * step / steps)
-            y = y0 + round((y1 - y0) * step / steps)
-            for dx in (-1, 0, 1):
-                for dy in (-1, 0, 1):
-                    if 0 <= y + dy < height and 0 <= x + dx < width:
-                        pixels[y + dy][x + dx] = (31, 119, 180)
+_COLOURS = {"tuned": "#1f77b4", "baseline": "#bbbbbb"}
 
 
-def _encode_png(pixels: list[list[tuple[int, int, int]]]) -> bytes:
-    height, width = len(pixels), len(pixels[0])
-    raw = b"".join(b"\x00" + bytes(c for pixel in row for c in pixel) for row in pixels)
-
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (
-            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-        )
-
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return (
-        b"\x89PNG\r\n\x1a\n"
-        + chunk(b"IHDR", header)
-        + chunk(b"IDAT", zlib.compress(raw, 9))
-        + chunk(b"IEND", b"")
-    )
+def _new_figure() -> tuple[Figure, Any]:
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError(
+            "charts need matplotlib: pip install 'airflow-provider-tunedmodels[charts]'"
+        ) from None
+    figure = Figure(figsize=CHART_SIZE, dpi=CHART_DPI)
+    return figure, figure.add_subplot()

@@ -38,6 +38,7 @@ from airflow_provider_tunedmodels.core.errors import (
     TransportError,
     TunedModelsError,
     UnavailableError,
+    UnreadableResponseError,
 )
 from airflow_provider_tunedmodels.core.polling import (
     DEFAULT_POLL_INTERVAL,
@@ -72,7 +73,7 @@ TRIGGER_EVENT_STATUSES: Final[frozenset[str]] = frozenset({"success", "failed", 
 #: Seconds to wait for tuning when the caller does not say.
 DEFAULT_TUNING_TIMEOUT: Final = DEFAULT_WAIT_TIMEOUT
 
-#: Errors after which polling again later may succeed (429, 5xx, network).
+#: Errors after which polling again later may succeed (429, 5xx, network, a proxy's page).
 _TRANSIENT_ERRORS: Final = (
     ResourceExhaustedError,
     ServerError,
@@ -80,6 +81,7 @@ _TRANSIENT_ERRORS: Final = (
     DeadlineExceededError,
     AbortedError,
     TransportError,
+    UnreadableResponseError,
 )
 _MAX_TUNED_MODEL_ID_LENGTH: Final = 40
 _HASH_LENGTH: Final = 10
@@ -165,7 +167,8 @@ def validate_trigger_event(event: object) -> TriggerEventPayload:
 
 
 def is_transient_error(error: BaseException) -> bool:
-    """Whether trying again later may help: quota (429), server errors (5xx), network failures.
+    """Whether trying again later may help: quota (429), server errors (5xx), network failures,
+    a success answer whose body is not JSON.
 
     Everything else (not found, permission denied, unauthenticated, invalid
     arguments, a bad connection) is permanent: waiting will not fix it.

@@ -16,12 +16,13 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import httpx
 
-from airflow_provider_tunedmodels.core.secrets import REDACTED, mask_secret
+from airflow_provider_tunedmodels.core.errors import AuthenticationError, ConfigurationError
+from airflow_provider_tunedmodels.core.secrets import REDACTED, mask_secret, redact
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
 
-__all__ = ["ApiKeyAuth", "Auth", "GoogleCredentialsAuth"]
+__all__ = ["ApiKeyAuth", "Auth", "GoogleCredentialsAuth", "check_api_key"]
 
 
 class Auth(Protocol):
@@ -44,14 +45,47 @@ class Auth(Protocol):
         ...
 
 
-class ApiKeyAuth:
-    """Sends a Gemini API key in the ``x-goog-api-key`` header."""
+def check_api_key(api_key: str, source: str) -> None:
+    """Refuse an API key that cannot travel in a header, before any request is made.
 
-    def __init__(self, api_key: str) -> None:
+    httpx would fail on such a key while sending, with an error that prints the
+    header value; a retry could not help either. The message names the problem
+    and where it is, never the key.
+
+    :param api_key: the key, surrounding whitespace already stripped.
+    :param source: where the key comes from (e.g. ``connection 'gemini'``).
+    """
+    problem = _api_key_problem(api_key)
+    if problem is not None:
+        raise ConfigurationError(
+            f"{source}: the API key {problem}; copy the key again from Google AI Studio "
+            "into the connection's password field (the key is not shown here)"
+        )
+
+
+def _api_key_problem(api_key: str) -> str | None:
+    for position, character in enumerate(api_key, start=1):
+        if character in "\r\n":
+            return f"contains a line break (character {position})"
+        if not character.isascii():
+            return f"contains a non-ASCII character (character {position})"
+        if not character.isprintable() or character.isspace():
+            return f"contains a space or control character (character {position})"
+    return None
+
+
+class ApiKeyAuth:
+    """Sends a Gemini API key in the ``x-goog-api-key`` header.
+
+    :param source: where the key comes from (e.g. ``connection 'gemini'``), for messages.
+    """
+
+    def __init__(self, api_key: str, *, source: str = "arguments") -> None:
         if not api_key.strip():
             raise ValueError("the API key is empty")
         self._api_key = api_key.strip()
         mask_secret(self._api_key)
+        check_api_key(self._api_key, source)
 
     def headers(self) -> dict[str, str]:
         return {"x-goog-api-key": self._api_key}
@@ -76,13 +110,21 @@ class GoogleCredentialsAuth:
         discovering Application Default Credentials may block, so it is deferred
         and, on the async path, run in a worker thread).
     :param token_timeout: seconds allowed for one token request.
+    :param source: where the credentials come from (e.g. ``connection 'gemini'``), for messages.
     """
 
-    def __init__(self, factory: Callable[[], Credentials], *, token_timeout: float = 30.0) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], Credentials],
+        *,
+        token_timeout: float = 30.0,
+        source: str = "arguments",
+    ) -> None:
         self._factory = factory
         self._credentials: Credentials | None = None
         self._lock = threading.Lock()
         self._token_timeout = token_timeout
+        self._source = source
 
     @property
     def credentials(self) -> Credentials:
@@ -96,9 +138,7 @@ class GoogleCredentialsAuth:
         credentials = self.credentials
         with self._lock:
             if not credentials.valid:
-                with httpx.Client(timeout=self._token_timeout) as client:
-                    credentials.refresh(HttpxAuthRequest(client))
-                mask_secret(credentials.token)
+                self._refresh(credentials)
             headers: dict[str, str] = {}
             credentials.apply(headers)
             return headers
@@ -110,6 +150,23 @@ class GoogleCredentialsAuth:
             credentials.apply(headers)
             return headers
         return await asyncio.to_thread(self.headers)
+
+    def _refresh(self, credentials: Credentials) -> None:
+        """Get a new access token; a refusal becomes :class:`AuthenticationError`."""
+        from google.auth.exceptions import RefreshError
+
+        try:
+            with httpx.Client(timeout=self._token_timeout) as client:
+                credentials.refresh(HttpxAuthRequest(client))
+        except RefreshError as exc:
+            reason = redact(_first_line(exc), self.secrets())
+            raise AuthenticationError(
+                f"{self._source}: Google refused to issue an access token for these "
+                f"credentials ({reason}). Check that the service account (or the user of "
+                "Application Default Credentials) still exists, that its key has not been "
+                "deleted or disabled, and that the key's token_uri is the right token endpoint."
+            ) from None
+        mask_secret(credentials.token)
 
     def invalidate(self) -> bool:
         with self._lock:
@@ -126,6 +183,14 @@ class GoogleCredentialsAuth:
     def __repr__(self) -> str:
         kind = type(self._credentials).__module__ if self._credentials else "not loaded"
         return f"GoogleCredentialsAuth(credentials={kind}, token='{REDACTED}')"
+
+
+def _first_line(exc: BaseException) -> str:
+    """The first line of a google-auth error, which carries the token endpoint's reason."""
+    args = exc.args
+    text = str(args[0]) if args else str(exc)
+    lines = text.strip().splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
 
 
 class _AuthResponse:

@@ -4,9 +4,12 @@ The tree::
 
     TunedModelsError
      ├── ConfigurationError         the connection is wrong; nothing was sent
+     │    └── AuthenticationError        Google would not issue an access token for the key
      ├── InvalidRequestError        local validation failed; nothing was sent (also a ValueError)
      ├── TransportError             the network failed and retries were exhausted
      ├── ChecksumMismatchError      the server stored other bytes than were sent
+     ├── InvalidResponseError       a success status with a body that is not the expected JSON
+     │    └── UnreadableResponseError     not JSON at all (a proxy's HTML page, a cut-off body)
      ├── ApiError                   the API answered with Google's error envelope
      │    ├── InvalidArgumentError         400 INVALID_ARGUMENT / OUT_OF_RANGE
      │    ├── FailedPreconditionError      400 FAILED_PRECONDITION
@@ -38,6 +41,7 @@ __all__ = [
     "AbortedError",
     "AlreadyExistsError",
     "ApiError",
+    "AuthenticationError",
     "CancelledError",
     "ChecksumMismatchError",
     "ConfigurationError",
@@ -45,6 +49,7 @@ __all__ = [
     "FailedPreconditionError",
     "InvalidArgumentError",
     "InvalidRequestError",
+    "InvalidResponseError",
     "NotFoundError",
     "NotImplementedByServerError",
     "OperationError",
@@ -57,6 +62,7 @@ __all__ = [
     "TunedModelsError",
     "UnauthenticatedError",
     "UnavailableError",
+    "UnreadableResponseError",
     "api_error_class",
 ]
 
@@ -67,6 +73,14 @@ class TunedModelsError(Exception):
 
 class ConfigurationError(TunedModelsError):
     """The Airflow connection (or hook arguments) cannot work; nothing was sent."""
+
+
+class AuthenticationError(ConfigurationError):
+    """The token endpoint refused the connection's credentials (e.g. a revoked or unknown key).
+
+    Raised before the API request it was meant for is sent. The message names the
+    connection and the token endpoint's reason, never the key.
+    """
 
 
 class InvalidRequestError(TunedModelsError, ValueError):
@@ -90,9 +104,10 @@ class TransportError(TunedModelsError):
         self.method = method
         self.url = url
         self.attempts = attempts
+        self.reason = message
         super().__init__(
             f"{method} {url} failed after {attempts} attempt(s): {message}. "
-            "Check that the base URL in the connection is reachable from this worker."
+            "Check that the connection's Base URL is reachable from this machine."
         )
 
 
@@ -111,6 +126,50 @@ class ChecksumMismatchError(TunedModelsError):
             "The source may have changed while it was read, or the data was corrupted on "
             "the way; upload it again."
         )
+
+
+class InvalidResponseError(TunedModelsError):
+    """The API answered with a success status, but not with the JSON object the method returns.
+
+    :ivar method: HTTP method of the request.
+    :ivar url: URL of the request, without its query string (never carries a credential).
+    :ivar http_status: the success status that came with the body, e.g. ``200``.
+    :ivar attempts: how many attempts were made, retries included.
+    """
+
+    #: Whether a repeat may get a good answer; see :class:`UnreadableResponseError`.
+    transient: ClassVar[bool] = False
+    hint: ClassVar[str] = (
+        "The server at this URL does not answer like the API; check the base URL and API "
+        "version of the connection."
+    )
+
+    def __init__(
+        self, problem: str, *, method: str, url: str, http_status: int, attempts: int = 1
+    ) -> None:
+        self.problem = problem
+        self.method = method
+        self.url = url
+        self.http_status = http_status
+        self.attempts = attempts
+        after = f" (after {attempts} attempts)" if attempts > 1 else ""
+        super().__init__(
+            f"{method} {url} answered HTTP {http_status} with {problem}{after}. {self.hint}"
+        )
+
+
+class UnreadableResponseError(InvalidResponseError):
+    """The body of a success answer is not JSON: cut off, or a page from a proxy in between.
+
+    A repeat may well get a good answer, so the clients repeat safe calls after it,
+    and waiting code (triggers, sensors) treats it as transient.
+    """
+
+    transient = True
+    hint = (
+        "A proxy or load balancer may have answered instead of the API, or the connection was "
+        "cut; this is usually transient. If it persists, check the base URL of the connection."
+    )
 
 
 class ApiError(TunedModelsError):
@@ -156,7 +215,9 @@ class ApiError(TunedModelsError):
         text = f"{self.status} ({self.http_status}){where}: {self.message}"
         reason = self.reason
         if reason:
-            text += f" [reason: {reason}]"
+            # Parentheses, not brackets: Airflow's command line prints through rich, which
+            # reads "[reason: ...]" as markup and deletes it.
+            text += f" (reason: {reason})"
         if self.attempts > 1:
             text += f" (after {self.attempts} attempts)"
         hint = _REASON_HINTS.get(reason or "", self.hint)
@@ -240,7 +301,7 @@ class DeadlineExceededError(ApiError):
 
 #: Advice for ``google.rpc.ErrorInfo`` reasons whose status alone would mislead.
 _REASON_HINTS = {
-    "API_KEY_INVALID": "Check the API key in the Airflow connection's password field.",
+    "API_KEY_INVALID": "Check the API key of the Airflow connection.",
     "API_KEY_EXPIRED": "The API key has expired; renew it and update the Airflow connection.",
     "ACCESS_TOKEN_EXPIRED": "The access token expired; check the clock of this machine.",
     "CREDENTIALS_MISSING": "This method needs OAuth: use a service-account key or ADC instead of an API key.",

@@ -6,11 +6,12 @@ The rule for what may be repeated automatically:
   timeout) and a request the server refused with ``429`` are repeated for every
   call: the server did nothing.
 * Everything else that looks transient (read errors, ``408``, ``500``, ``502``,
-  ``503``, ``504``) is repeated only for calls that are safe to repeat: reads,
-  deletes, patches, generation, and ``tunedModels.create`` *with* a
-  ``tunedModelId`` (a repeat of a create that did succeed is recognised by its
-  ``ALREADY_EXISTS`` answer). A create without an id is never repeated after it
-  may have reached the server, because a repeat could create a second model.
+  ``503``, ``504``, a success answer whose body is not JSON) is repeated only
+  for calls that are safe to repeat: reads, deletes, patches, generation, and
+  ``tunedModels.create`` *with* a ``tunedModelId`` (a repeat of a create that
+  did succeed is recognised by its ``ALREADY_EXISTS`` answer). A create without
+  an id is never repeated after it may have reached the server, because a
+  repeat could create a second model.
 """
 
 from __future__ import annotations
@@ -111,6 +112,15 @@ class RetryState:
         if not self.idempotent and status_code not in NOT_PROCESSED_STATUS_CODES:
             return None
         return self._delay(retry_after)
+
+    def delay_after_unreadable_answer(self) -> float | None:
+        """Seconds to wait after a success status with a body that is not JSON, or ``None``.
+
+        The server may have acted, so only calls that are safe to repeat are repeated.
+        """
+        if not self.idempotent:
+            return None
+        return self._delay(None)
 
     def delay_after_network_error(self, *, request_sent: bool) -> float | None:
         """Seconds to wait after a network failure, or ``None`` to give up."""

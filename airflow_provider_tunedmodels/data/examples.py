@@ -24,6 +24,7 @@ Other keys (an id, a category, ...) are ignored. Files written by this package u
 from __future__ import annotations
 
 import csv
+import itertools
 import json
 import os
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -58,10 +59,12 @@ __all__ = [
     "detect_format",
     "example_from_record",
     "format_jsonl_line",
+    "is_blank",
     "is_file_source",
     "iter_examples",
     "iter_raw_jsonl_lines",
     "iter_records",
+    "lines_without_bom",
     "write_jsonl",
 ]
 
@@ -164,11 +167,26 @@ def iter_raw_jsonl_lines(location: Path | ObjectStoragePath) -> Iterator[tuple[i
     one by one (see :func:`decode_jsonl_line`) so that bad UTF-8 spoils only its line.
     """
     with open_binary(location) as lines:
-        for line_number, raw_line in enumerate(lines, start=1):
-            if line_number == 1:
-                raw_line = raw_line.removeprefix(_UTF8_BOM)
-            if raw_line and not raw_line.isspace():  # as strip() would, without a copy
+        for line_number, raw_line in enumerate(lines_without_bom(lines), start=1):
+            if not is_blank(raw_line):
                 yield line_number, raw_line
+
+
+def lines_without_bom(lines: Iterable[bytes]) -> Iterator[bytes]:
+    """Return the lines of a binary file with the byte-order mark removed, blanks included.
+
+    Lines are then read in C, with no Python code per line, for the hottest loops.
+    """
+    remaining = iter(lines)
+    first = next(remaining, None)
+    if first is None:
+        return iter(())
+    return itertools.chain((first.removeprefix(_UTF8_BOM),), remaining)
+
+
+def is_blank(raw_line: bytes) -> bool:
+    """Whether a line holds only whitespace (as ``strip()`` would say, without a copy)."""
+    return not raw_line or raw_line.isspace()
 
 
 def decode_jsonl_line(raw_line: bytes) -> object:

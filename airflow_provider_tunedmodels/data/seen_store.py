@@ -10,13 +10,12 @@ whenever it can:
   temporary directory (deleted on close), and emptied. A run keeps in memory only
   the first fingerprint of each 4 KiB block, to find the one block to read;
 * a Bloom filter of fixed size (:data:`FILTER_BITS` bits, 4 MiB) remembers every
-  fingerprint written to a run. A fingerprint it has not seen is certainly new, so
-  only duplicates and rare false alarms read the disk: one block per run;
+  new fingerprint. One it has not seen is certainly new, so only duplicates and rare
+  false alarms read the disk: one block per run;
 * when :data:`MERGE_FANIN` runs of the same size class exist, they are merged into
   one, so the number of runs grows only with the logarithm of the input.
 
-Memory is the set, the filter and a few bytes per 4 KiB of runs on disk. The filter
-is created at the first spill, so small inputs never allocate it.
+Memory is the set, the filter and a few bytes per 4 KiB of runs on disk.
 """
 
 from __future__ import annotations
@@ -41,12 +40,14 @@ DEFAULT_MEMORY_LIMIT = 65_536
 #: Size of the Bloom filter: 2**25 bits (4 MiB). With two probes per fingerprint,
 #: about 0.4% of new fingerprints are false alarms after a million, 20% after ten million.
 FILTER_BITS = 1 << 25
+# The probes come from the bytes' own hash, which Python computes once and caches on
+# the object (the in-memory set needs it anyway): its low and high 32 bits.
 #: How many runs of one size class are merged together.
 MERGE_FANIN = 16
 #: Fingerprints per block of a run: the unit read from disk by a lookup.
 BLOCK_RECORDS = 256
 _FILTER_MASK = FILTER_BITS - 1
-_SECOND_PROBE_SHIFT = FILTER_BITS.bit_length() - 1
+_SECOND_PROBE_SHIFT = 32
 
 
 class SeenStore:
@@ -58,8 +59,7 @@ class SeenStore:
             if seen.add(fingerprint):
                 ...  # first time
 
-    Fingerprints should be uniformly random bytes (hash digests): their first 8
-    bytes place them in the Bloom filter.
+    Fingerprints should be hash digests, so that sorted runs hold no patterns.
     """
 
     def __init__(self, *, memory_limit: int | None = None) -> None:
@@ -84,6 +84,7 @@ class SeenStore:
         """Create the scratch directory."""
         self._directory = tempfile.TemporaryDirectory(prefix="tunedmodels-seen-")
         self._recent = set()
+        self._filter = bytearray(FILTER_BITS // 8)
         return self
 
     def __exit__(
@@ -104,59 +105,60 @@ class SeenStore:
 
     def add(self, fingerprint: bytes) -> bool:
         """Record ``fingerprint``; return ``True`` if it was new, ``False`` if seen before."""
+        return self.add_many([fingerprint])[0]
+
+    def add_many(self, fingerprints: Iterable[bytes]) -> list[bool]:
+        """Record ``fingerprints`` in order; tell for each whether it was new.
+
+        A fingerprint repeated within ``fingerprints`` is new only the first time. One
+        call per batch is much faster than one per fingerprint; the set may exceed
+        ``memory_limit`` by a batch before it is written out.
+        """
         recent = self._recent
         if recent is None:
             raise RuntimeError("SeenStore must be used as a context manager")
-        if fingerprint in recent:
-            return False
-        if self._runs and self._may_have_written(fingerprint) and self._in_runs(fingerprint):
-            return False
-        if len(fingerprint) != self._width:
-            self._check_width(fingerprint)
-        recent.add(fingerprint)
+        bits, runs = self._filter, self._runs
+        verdicts = []
+        for fingerprint in fingerprints:
+            if fingerprint in recent:
+                verdicts.append(False)
+                continue
+            # Every new fingerprint enters the filter now, while it is at hand: cheaper
+            # than a pass over the set when it is written out.
+            probes = hash(fingerprint)
+            first, second = probes & _FILTER_MASK, (probes >> _SECOND_PROBE_SHIFT) & _FILTER_MASK
+            first_byte, first_bit = first >> 3, 1 << (first & 7)
+            second_byte, second_bit = second >> 3, 1 << (second & 7)
+            maybe_written = runs and bits[first_byte] & first_bit and bits[second_byte] & second_bit
+            if maybe_written and any(run.contains(fingerprint) for run in runs):
+                verdicts.append(False)
+                continue
+            bits[first_byte] |= first_bit
+            bits[second_byte] |= second_bit
+            recent.add(fingerprint)
+            verdicts.append(True)
         if len(recent) >= self._memory_limit:
             self._spill(recent)
-        return True
+        return verdicts
 
-    def _check_width(self, fingerprint: bytes) -> None:
-        if self._width is None:
-            self._width = len(fingerprint)
-            return
-        raise ValueError(
-            f"every fingerprint must be {self._width} bytes long, got {len(fingerprint)}"
-        )
-
-    def _may_have_written(self, fingerprint: bytes) -> bool:
-        """Ask the Bloom filter; ``False`` means certainly not in any run."""
-        probes = int.from_bytes(fingerprint[:8], "little")
-        first = probes & _FILTER_MASK
-        second = (probes >> _SECOND_PROBE_SHIFT) & _FILTER_MASK
-        bits = self._filter
-        return bool(
-            bits[first >> 3] & (1 << (first & 7)) and bits[second >> 3] & (1 << (second & 7))
-        )
-
-    def _in_runs(self, fingerprint: bytes) -> bool:
-        return any(run.contains(fingerprint) for run in self._runs)
+    def _check_widths(self, fingerprints: set[bytes]) -> int:
+        """Return the one length of ``fingerprints`` (and of every earlier run)."""
+        widths = set(map(len, fingerprints))
+        if self._width is not None:
+            widths.add(self._width)
+        if len(widths) > 1:
+            raise ValueError(
+                f"fingerprints must all have one length, got {', '.join(map(str, sorted(widths)))}"
+            )
+        return widths.pop()
 
     def _spill(self, recent: set[bytes]) -> None:
         """Write the in-memory fingerprints to a new run and empty the set."""
-        if not self._filter:
-            self._filter = bytearray(FILTER_BITS // 8)
-        records = sorted(recent)
-        self._remember_in_filter(records)
-        self._runs.append(self._write_run(records, size_class=0))
+        # Checked here rather than at every add, which runs once per row.
+        self._width = self._check_widths(recent)
+        self._runs.append(self._write_run(sorted(recent), size_class=0))
         recent.clear()
         self._merge_full_classes()
-
-    def _remember_in_filter(self, records: Iterable[bytes]) -> None:
-        bits = self._filter
-        for fingerprint in records:
-            probes = int.from_bytes(fingerprint[:8], "little")
-            first = probes & _FILTER_MASK
-            second = (probes >> _SECOND_PROBE_SHIFT) & _FILTER_MASK
-            bits[first >> 3] |= 1 << (first & 7)
-            bits[second >> 3] |= 1 << (second & 7)
 
     def _merge_full_classes(self) -> None:
         """Merge the runs of every size class that has reached :data:`MERGE_FANIN` runs."""
@@ -197,8 +199,12 @@ class _Run:
     def write(cls, path: Path, records: Iterable[bytes], *, width: int, size_class: int) -> _Run:
         """Write ``records`` (sorted, unique) to ``path``; keep every block's first one."""
         index: list[bytes] = []
-        block: list[bytes] = []
         with path.open("xb") as file:
+            if isinstance(records, list):  # a spill: written at once, without a Python loop
+                index = records[::BLOCK_RECORDS]
+                file.write(b"".join(records))
+                return cls(path, index, width, size_class)
+            block: list[bytes] = []
             for record in records:
                 if not block:
                     index.append(record)

@@ -100,7 +100,7 @@ def open_text(location: Path | ObjectStoragePath, *, newline: str | None = None)
 class AtomicTextWriter:
     """Write a text file under a temporary name and move it into place on :meth:`commit`.
 
-    Text is written as UTF-8 with ``"\n"`` line endings left as they are; bytes
+    Text is written as UTF-8 and line endings are left as they are; bytes
     already encoded that way can be written directly with :meth:`write_bytes`.
 
     The temporary file sits next to the target (same directory or bucket prefix)

@@ -21,10 +21,12 @@ from airflow_provider_tunedmodels.data.examples import Example, example_from_rec
 from airflow_provider_tunedmodels.models.limits import (
     MAX_EXAMPLE_INPUT_CHARS,
     MAX_EXAMPLE_OUTPUT_CHARS,
+    is_blank_output,
 )
 
 __all__ = [
     "RowError",
+    "are_valid_plain_ascii",
     "check_record",
     "example_problems",
     "is_valid_plain_ascii",
@@ -64,7 +66,7 @@ def text_problems(text_input: str, output: str) -> list[str]:
     problems = _length_problems("input", text_input, MAX_EXAMPLE_INPUT_CHARS)
     if not output:
         problems.append("output is empty")
-    elif output.isspace():
+    elif is_blank_output(output):
         problems.append("output is blank (whitespace only)")
     problems += _length_problems("output", output, MAX_EXAMPLE_OUTPUT_CHARS)
     problems += _encoding_problems("input", text_input)
@@ -81,6 +83,19 @@ def is_valid_plain_ascii(input_length: int, output_length: int) -> bool:
     building any message.
     """
     return 0 < output_length <= MAX_EXAMPLE_OUTPUT_CHARS and input_length <= MAX_EXAMPLE_INPUT_CHARS
+
+
+def are_valid_plain_ascii(input_lengths: list[int], output_lengths: list[int]) -> bool:
+    """Whether examples of plain texts with these lengths are all valid.
+
+    :func:`is_valid_plain_ascii` of the extremes, found in C.
+    """
+    return (
+        bool(output_lengths)
+        and min(output_lengths) > 0
+        and max(output_lengths) <= MAX_EXAMPLE_OUTPUT_CHARS
+        and max(input_lengths, default=0) <= MAX_EXAMPLE_INPUT_CHARS
+    )
 
 
 def validate_example(example: Example) -> None:

@@ -27,11 +27,19 @@ from functools import cached_property
 from typing import Any, ClassVar, Literal, TypeVar
 
 from airflow_provider_tunedmodels.core.calls import ApiCall
+from airflow_provider_tunedmodels.core.errors import ConfigurationError
 from airflow_provider_tunedmodels.core.http import AsyncRestClient, RestClient
 from airflow_provider_tunedmodels.core.settings import ClientSettings, ConnectionDefaults
 from airflow_provider_tunedmodels.hooks._compat import BaseHook
 
-__all__ = ["JobOutcome", "JobStatus", "TuningJobHook", "hook_class_path", "import_hook_class"]
+__all__ = [
+    "JobOutcome",
+    "JobStatus",
+    "TuningJobHook",
+    "check_connection_type",
+    "hook_class_path",
+    "import_hook_class",
+]
 
 T = TypeVar("T")
 
@@ -88,6 +96,21 @@ class JobStatus:
         return f"Tuning {self.result_name} failed ({status}{reason})."
 
 
+def check_connection_type(connection: Any, hook_class: type[TuningJobHook]) -> None:
+    """Refuse a connection whose type is not the backend's, naming both types."""
+    conn_type = (getattr(connection, "conn_type", None) or "").replace("-", "_")
+    expected = getattr(hook_class, "conn_type", None)
+    if not expected or conn_type == expected:
+        return
+    conn_id = getattr(connection, "conn_id", None) or "?"
+    found = f"of type {conn_type!r}" if conn_type else "without a connection type"
+    raise ConfigurationError(
+        f"connection {conn_id!r} is {found}, but this needs a {expected!r} connection "
+        f"({getattr(hook_class, 'hook_name', expected)}); a key or host set there would be "
+        f"ignored. Create a connection of that type, or change this one's type to {expected!r}."
+    )
+
+
 def hook_class_path(hook_class: type[TuningJobHook]) -> str:
     """The importable path of a hook class (a trigger stores this, never the class)."""
     return f"{hook_class.__module__}.{hook_class.__qualname__}"
@@ -140,7 +163,12 @@ class TuningJobHook(BaseHook):
     # --- connection and clients --------------------------------------------------------------
 
     def settings_from_connection(self, connection: Any) -> ClientSettings:
-        """Turn the Airflow connection into client settings (backends add their checks)."""
+        """Turn the Airflow connection into client settings (backends add their checks).
+
+        A connection of another type (``google_cloud_platform``, ``http``) is refused:
+        its fields mean something else, and its key would be silently ignored.
+        """
+        check_connection_type(connection, type(self))
         return ClientSettings.from_connection(connection, self.connection_defaults)
 
     @property
@@ -193,13 +221,39 @@ class TuningJobHook(BaseHook):
     async def _arun(self, call: ApiCall[T]) -> T:
         return await (await self.aget_client()).execute(call)
 
+    async def arun_call(self, call: ApiCall[T]) -> T:
+        """Run a described call on this backend's async client (bulk callers, e.g. evaluation)."""
+        return await self._arun(call)
+
     def test_connection(self) -> tuple[bool, str]:
-        """Make one cheap authenticated call (:meth:`probe`); never raises."""
+        """Make one cheap authenticated call (:meth:`probe`), once and quickly; never raises.
+
+        Airflow runs this on its API server (the form's *Test* button) or where the
+        ``airflow connections test`` command runs, so it makes a single attempt with a
+        short timeout instead of the retries a task would make.
+        """
+        from airflow_provider_tunedmodels.core.errors import TransportError
+
         try:
-            self.probe()
+            settings = self.settings
         except Exception as exc:
             return False, str(exc)
-        return True, f"Connection to {self.settings.describe()} works."
+        self.close()
+        self._settings = settings.for_connection_test()
+        try:
+            self.probe()
+        except TransportError as exc:
+            return False, (
+                f"Could not reach {exc.url} ({exc.reason}). The test runs on the machine of "
+                "the Airflow API server (or of the command line): check Base URL and Port, "
+                "and that this machine can reach them."
+            )
+        except Exception as exc:
+            return False, str(exc)
+        finally:
+            self.close()
+            self._settings = settings
+        return True, f"Connection to {settings.describe()} works."
 
     def probe(self) -> None:
         """One cheap authenticated call that proves the connection works."""

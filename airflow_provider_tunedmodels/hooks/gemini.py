@@ -18,13 +18,14 @@ so a mistake fails before anything is sent. Retries follow
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from typing import Any
 
+from airflow_provider_tunedmodels.connection_form import GEMINI_CONNECTION
 from airflow_provider_tunedmodels.core.errors import AlreadyExistsError, NotFoundError
 from airflow_provider_tunedmodels.core.lro import apoll_operation, poll_operation
 from airflow_provider_tunedmodels.core.paging import aiter_items, iter_items
 from airflow_provider_tunedmodels.core.polling import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
-from airflow_provider_tunedmodels.core.settings import ClientSettings, ConnectionDefaults
+from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.defaults import GEMINI_CONN_ID
 from airflow_provider_tunedmodels.hooks import gemini_calls as calls
 from airflow_provider_tunedmodels.hooks.base import TuningJobHook
@@ -42,8 +43,10 @@ from airflow_provider_tunedmodels.models import (
     Role,
     TunedModel,
 )
+from airflow_provider_tunedmodels.models.problems import Problem, raise_problems
+from airflow_provider_tunedmodels.models.requests import parse_request
 from airflow_provider_tunedmodels.models.validation import (
-    update_mask_for,
+    generation_request_problems,
     validate_new_permission,
     validate_new_tuned_model,
     validate_tuned_model_update,
@@ -51,22 +54,7 @@ from airflow_provider_tunedmodels.models.validation import (
 
 __all__ = ["GEMINI_CONNECTION", "GeminiTunedModelsHook", "describe_progress"]
 
-T = TypeVar("T")
-
-
 GenerateInput = str | GenerateContentRequest | Mapping[str, Any]
-
-
-#: How a ``gemini_tuned_models`` connection reads where it is silent.
-GEMINI_CONNECTION = ConnectionDefaults(
-    base_url="https://generativelanguage.googleapis.com",
-    api_version="v1beta",
-    scopes=(
-        "https://www.googleapis.com/auth/generative-language.tuning",
-        "https://www.googleapis.com/auth/cloud-platform",
-    ),
-    extra_prefix="extra__gemini_tuned_models__",
-)
 
 
 class GeminiTunedModelsHook(GeminiJobsMixin, TuningJobHook):
@@ -125,8 +113,8 @@ class GeminiTunedModelsHook(GeminiJobsMixin, TuningJobHook):
         answer) returns that model's operation instead of failing. Without an id it
         is never repeated after it may have reached the server.
         """
-        model = _coerce(TunedModel, tuned_model)
-        validate_new_tuned_model(model, tuned_model_id)
+        model, spelling = parse_request(TunedModel, tuned_model, field="tuned_model")
+        validate_new_tuned_model(model, tuned_model_id, spelling=spelling)
         try:
             return self._run(calls.create_tuned_model(model, tuned_model_id))
         except AlreadyExistsError as exc:
@@ -140,8 +128,8 @@ class GeminiTunedModelsHook(GeminiJobsMixin, TuningJobHook):
         self, tuned_model: TunedModel | Mapping[str, Any], *, tuned_model_id: str | None = None
     ) -> Operation:
         """Async :meth:`create_tuned_model`."""
-        model = _coerce(TunedModel, tuned_model)
-        validate_new_tuned_model(model, tuned_model_id)
+        model, spelling = parse_request(TunedModel, tuned_model, field="tuned_model")
+        validate_new_tuned_model(model, tuned_model_id, spelling=spelling)
         try:
             return await self._arun(calls.create_tuned_model(model, tuned_model_id))
         except AlreadyExistsError as exc:
@@ -310,16 +298,16 @@ class GeminiTunedModelsHook(GeminiJobsMixin, TuningJobHook):
         self, tuned_model: str, permission: Permission | Mapping[str, Any]
     ) -> Permission:
         """Grant a role, e.g. ``{"granteeType": "USER", "emailAddress": ..., "role": "READER"}``."""
-        granted = _coerce(Permission, permission)
-        validate_new_permission(granted)
+        granted, spelling = parse_request(Permission, permission, field="permission")
+        validate_new_permission(granted, spelling=spelling)
         return self._run(calls.create_permission(tuned_model, granted))
 
     async def acreate_permission(
         self, tuned_model: str, permission: Permission | Mapping[str, Any]
     ) -> Permission:
         """Async :meth:`create_permission`."""
-        granted = _coerce(Permission, permission)
-        validate_new_permission(granted)
+        granted, spelling = parse_request(Permission, permission, field="permission")
+        validate_new_permission(granted, spelling=spelling)
         return await self._arun(calls.create_permission(tuned_model, granted))
 
     def get_permission(self, name: str) -> Permission:
@@ -509,48 +497,51 @@ def _deleted_before(exc: NotFoundError, *, ignore_missing: bool) -> bool:
     raise exc
 
 
-def _coerce(model: type[T], value: Any) -> T:
-    if isinstance(value, model):
-        return value
-    return model.model_validate(dict(value))  # type: ignore[attr-defined,no-any-return]
-
-
 def _prepare_update(
     fields: TunedModel | Mapping[str, Any], update_mask: Sequence[str] | str | None
 ) -> tuple[TunedModel, list[str]]:
+    """The changes and their mask; the mask is checked as the caller wrote it."""
+    changes, spelling = parse_request(TunedModel, fields, field="fields")
     if isinstance(fields, TunedModel):
-        changes = fields
         derived = sorted(fields.model_fields_set | set(fields.model_extra or {}))
     else:
-        changes = TunedModel.model_validate(dict(fields))
-        derived = update_mask_for(fields)
+        derived = [str(key) for key in fields]
     if isinstance(update_mask, str):
         update_mask = update_mask.split(",")
-    mask = validate_tuned_model_update(changes, update_mask if update_mask is not None else derived)
+    mask = validate_tuned_model_update(
+        changes, update_mask if update_mask is not None else derived, spelling=spelling
+    )
     return changes, mask
 
 
 def _request(
     request: GenerateInput, generation_config: GenerationConfig | Mapping[str, Any] | None
 ) -> GenerateContentRequest:
+    """The generation request, checked: fields, numbers, and a prompt that is not empty."""
     if isinstance(request, str):
         built = GenerateContentRequest.from_prompt(request)
     else:
-        built = _coerce(GenerateContentRequest, request)
-    if generation_config is not None:
-        built = built.model_copy(
-            update={"generation_config": _coerce(GenerationConfig, generation_config)}
+        built, _ = parse_request(
+            GenerateContentRequest, request, field="request", known_fields_only=False
         )
+    if generation_config is not None:
+        config, _ = parse_request(
+            GenerationConfig, generation_config, field="generation_config", known_fields_only=False
+        )
+        built = built.model_copy(update={"generation_config": config})
+    raise_problems(generation_request_problems(built), "request")
     return built
 
 
 def _role(role: Role | str) -> str:
     name = role.value if isinstance(role, Role) else str(role).upper()
     if name not in (Role.READER.value, Role.WRITER.value):
-        from airflow_provider_tunedmodels.core.errors import InvalidRequestError
-
-        raise InvalidRequestError(
+        raise_problems(
+            [
+                Problem(
+                    "role", f"{name!r} must be READER or WRITER; use transferOwnership for OWNER"
+                )
+            ],
             "the permission update",
-            [f"role {name!r}: must be READER or WRITER; use transferOwnership for OWNER"],
         )
     return name

@@ -8,6 +8,7 @@ Names may be given with or without their collection prefix
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from airflow_provider_tunedmodels.core.calls import ApiCall
@@ -24,15 +25,26 @@ from airflow_provider_tunedmodels.models import (
     Permission,
     TunedModel,
 )
-from airflow_provider_tunedmodels.models.limits import MAX_PAGE_SIZE
+from airflow_provider_tunedmodels.models.names import (
+    BASE_MODEL,
+    GENERATION_MODEL,
+    OPERATION,
+    PERMISSION,
+    TUNED_MODEL,
+    parse_name,
+)
+from airflow_provider_tunedmodels.models.validation import page_size_problems
 
 __all__ = [
+    "base_model_path",
     "cancel_operation",
     "create_permission",
     "create_tuned_model",
     "delete_permission",
     "delete_tuned_model",
+    "first_candidate_text",
     "generate_content",
+    "generate_text",
     "get_model",
     "get_operation",
     "get_permission",
@@ -44,6 +56,7 @@ __all__ = [
     "model_path",
     "operation_path",
     "permission_path",
+    "prompt_request",
     "stream_generate_content",
     "transfer_ownership",
     "tuned_model_path",
@@ -56,53 +69,38 @@ def _ignore(_: Any) -> None:
     return None
 
 
-def _prefixed(name: str, collection: str, what: str) -> str:
-    name = name.strip().strip("/")
-    if not name:
-        raise InvalidRequestError(what, [f"name: empty; expected '{collection}/<id>' or '<id>'"])
-    if name.startswith(f"{collection}/"):
-        return name
-    if "/" in name:
-        raise InvalidRequestError(what, [f"name {name!r}: expected '{collection}/<id>' or '<id>'"])
-    return f"{collection}/{name}"
+def tuned_model_path(name: str, field: str = "name") -> str:
+    """``tunedModels/{id}`` from an id or a full name; any other kind of name is refused."""
+    return parse_name(name, TUNED_MODEL, field=field)
 
 
-def tuned_model_path(name: str) -> str:
-    """``tunedModels/{id}`` from an id or a full name."""
-    return _prefixed(name, "tunedModels", "tuned model name")
+def model_path(name: str, field: str = "model") -> str:
+    """A model to generate with: ``tunedModels/{id}``, or ``models/{id}`` (a bare id is a base model)."""
+    return parse_name(name, GENERATION_MODEL, field=field)
 
 
-def model_path(name: str) -> str:
-    """A model to generate with: ``tunedModels/{id}`` stays, anything else becomes ``models/{id}``."""
-    if name.strip().startswith("tunedModels/"):
-        return tuned_model_path(name)
-    return _prefixed(name, "models", "model name")
+def base_model_path(name: str, field: str = "name") -> str:
+    """``models/{id}`` from an id or a full name."""
+    return parse_name(name, BASE_MODEL, field=field)
 
 
-def operation_path(name: str) -> str:
+def operation_path(name: str, field: str = "name") -> str:
     """Check ``tunedModels/{id}/operations/{op}``."""
-    return _child_path(name, "operations", "operation")
+    return parse_name(name, OPERATION, field=field)
 
 
-def permission_path(name: str) -> str:
+def permission_path(name: str, field: str = "name") -> str:
     """Check ``tunedModels/{id}/permissions/{permission}``."""
-    return _child_path(name, "permissions", "permission")
-
-
-def _child_path(name: str, collection: str, what: str) -> str:
-    parts = name.strip().strip("/").split("/")
-    if len(parts) != 4 or parts[0] != "tunedModels" or parts[2] != collection:
-        raise InvalidRequestError(
-            f"{what} name",
-            [f"name {name!r}: expected 'tunedModels/<id>/{collection}/<{what} id>'"],
-        )
-    return "/".join(parts)
+    return parse_name(name, PERMISSION, field=field)
 
 
 def _page_size(page_size: int | None) -> int | None:
-    if page_size is not None and not 1 <= page_size <= MAX_PAGE_SIZE:
-        raise InvalidRequestError("list request", [f"pageSize: {page_size} is outside 1-1000"])
-    return page_size
+    """``pageSize`` as sent: ``None`` or 0 asks for the server's default; larger pages are capped
+    by the server (at 1000), so only what can never work is refused."""
+    problems = page_size_problems(page_size)
+    if problems:
+        raise InvalidRequestError("page_size", problems)
+    return page_size or None
 
 
 # --- tunedModels -----------------------------------------------------------------------------
@@ -166,6 +164,56 @@ def generate_content(
     )
 
 
+def generate_text(model: str, request: Mapping[str, Any]) -> ApiCall[str]:
+    """``generateContent`` for callers that want only the answer's text, in bulk.
+
+    The request is sent as given (see :func:`prompt_request`) and the text is read
+    straight from the decoded JSON, so a call costs no model building or validation:
+    evaluation sends thousands of them.
+    """
+    return ApiCall(
+        "POST", f"{model_path(model)}:generateContent", first_candidate_text, body=request
+    )
+
+
+def prompt_request(prompt: str, generation_config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """The wire body of a single-turn text request; ``generation_config`` already in wire form.
+
+    The same JSON as ``GenerateContentRequest.from_prompt(prompt, config).to_wire()``.
+    """
+    body: dict[str, Any] = {"contents": [{"parts": [{"text": prompt}], "role": "user"}]}
+    if generation_config is not None:
+        body["generationConfig"] = dict(generation_config)
+    return body
+
+
+def first_candidate_text(payload: Mapping[str, Any]) -> str:
+    """The text of the first candidate, as ``GenerateContentResponse.text`` reads it.
+
+    Empty when there is no candidate or it has no content (e.g. a blocked prompt).
+
+    :raises ValueError: the answer does not have the ``GenerateContentResponse`` shape.
+    """
+    candidates = payload.get("candidates") or []
+    if not isinstance(candidates, list):
+        raise ValueError(f"candidates: expected a list, got {type(candidates).__name__}")
+    if not candidates:
+        return ""
+    first = candidates[0]
+    if not isinstance(first, Mapping):
+        raise ValueError(f"candidates[0]: expected an object, got {type(first).__name__}")
+    content = first.get("content") or {}
+    if not isinstance(content, Mapping):
+        raise ValueError(f"candidates[0].content: expected an object, got {type(content).__name__}")
+    parts = content.get("parts") or []
+    if not isinstance(parts, list) or not all(isinstance(part, Mapping) for part in parts):
+        raise ValueError("candidates[0].content.parts: expected a list of objects")
+    texts = [part.get("text") or "" for part in parts]
+    if not all(isinstance(text, str) for text in texts):
+        raise ValueError("candidates[0].content.parts[].text: expected a string")
+    return "".join(texts)
+
+
 def stream_generate_content(
     model: str, request: GenerateContentRequest
 ) -> ApiCall[GenerateContentResponse]:
@@ -202,7 +250,7 @@ def create_permission(tuned_model: str, permission: Permission) -> ApiCall[Permi
     body.pop("name", None)
     return ApiCall(
         "POST",
-        f"{tuned_model_path(tuned_model)}/permissions",
+        f"{tuned_model_path(tuned_model, 'tuned_model')}/permissions",
         Permission.from_wire,
         body=body,
         idempotent=False,
@@ -218,7 +266,7 @@ def list_permissions(
 ) -> ApiCall[ListPermissionsResponse]:
     return ApiCall(
         "GET",
-        f"{tuned_model_path(tuned_model)}/permissions",
+        f"{tuned_model_path(tuned_model, 'tuned_model')}/permissions",
         ListPermissionsResponse.from_wire,
         params={"pageSize": _page_size(page_size), "pageToken": page_token},
     )
@@ -251,7 +299,7 @@ def list_operations(
 ) -> ApiCall[ListOperationsResponse]:
     return ApiCall(
         "GET",
-        f"{tuned_model_path(tuned_model)}/operations",
+        f"{tuned_model_path(tuned_model, 'tuned_model')}/operations",
         ListOperationsResponse.from_wire,
         params={"pageSize": _page_size(page_size), "pageToken": page_token, "filter": filter},
     )
@@ -263,7 +311,7 @@ def cancel_operation(name: str) -> ApiCall[None]:
 
 
 def get_model(name: str) -> ApiCall[Model]:
-    return ApiCall("GET", _prefixed(name, "models", "model name"), Model.from_wire)
+    return ApiCall("GET", base_model_path(name), Model.from_wire)
 
 
 def list_models(page_size: int | None, page_token: str | None) -> ApiCall[ListModelsResponse]:
@@ -271,5 +319,5 @@ def list_models(page_size: int | None, page_token: str | None) -> ApiCall[ListMo
         "GET",
         "models",
         ListModelsResponse.from_wire,
-        params={"pageSize": page_size, "pageToken": page_token},
+        params={"pageSize": _page_size(page_size), "pageToken": page_token},
     )

@@ -34,6 +34,7 @@ from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
+from airflow_provider_tunedmodels.core.connection_defaults import COMMON_EXTRA_FIELDS
 from airflow_provider_tunedmodels.core.errors import ConfigurationError
 from airflow_provider_tunedmodels.core.settings import ClientSettings, ConnectionDefaults
 from airflow_provider_tunedmodels.defaults import VERTEX_LOCATION
@@ -83,6 +84,8 @@ VERTEX_CONNECTION = ConnectionDefaults(
     api_version=DEFAULT_API_VERSION,
     scopes=VERTEX_SCOPES,
     extra_prefix=f"extra__{VERTEX_CONN_TYPE}__",
+    extra_fields=(COMMON_EXTRA_FIELDS - {"api_key"})
+    | {"project", "location", "impersonation_chain", "storage_url"},
 )
 _PREFIXES = ("", f"extra__{VERTEX_CONN_TYPE}__", f"extra__{GOOGLE_CLOUD_CONN_TYPE}__")
 _EXTRAS = (

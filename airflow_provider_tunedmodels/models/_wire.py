@@ -25,7 +25,7 @@ from pydantic import (
 )
 from pydantic.alias_generators import to_camel
 
-__all__ = ["Int64", "WireEnum", "WireModel", "enum_field"]
+__all__ = ["INT64_MARKER", "Int64", "WireEnum", "WireModel", "enum_field"]
 
 E = TypeVar("E", bound=Enum)
 
@@ -112,5 +112,16 @@ def enum_field(enum: type[E], numbers: Mapping[int, E] | None = None) -> Any:
     ]
 
 
+class _Int64Marker:
+    """Marks an int64 field, so range checks know it is not an int32 (the default)."""
+
+    def __repr__(self) -> str:
+        return "INT64_MARKER"
+
+
+INT64_MARKER = _Int64Marker()
+
 #: An int64 field: read from numbers or strings, written as a string (proto3 JSON).
-Int64 = Annotated[int, PlainSerializer(lambda v: str(v), return_type=str, when_used="json")]
+Int64 = Annotated[
+    int, INT64_MARKER, PlainSerializer(lambda v: str(v), return_type=str, when_used="json")
+]

@@ -19,6 +19,18 @@ MAX_EXAMPLE_OUTPUT_CHARS = 5_000
 #: Allowed range of a tuned model's ``temperature``.
 MIN_TEMPERATURE = 0.0
 MAX_TEMPERATURE = 1.0
+#: Smallest ``topK`` of a tuned model: the field is an optional int32 with no documented
+#: minimum beyond not being negative (0 is a value the caller set, not "unset").
+MIN_TOP_K = 0
 #: ``pageSize`` bounds for list calls.
 DEFAULT_PAGE_SIZE = 10
 MAX_PAGE_SIZE = 1000
+
+
+def is_blank_output(text: str | None) -> bool:
+    """Whether a training example's output counts as missing: empty, or only whitespace.
+
+    The API requires an output; one made of whitespace teaches the model to answer
+    nothing, so the hook and dataset preparation both refuse it, by this one rule.
+    """
+    return not text or text.isspace()

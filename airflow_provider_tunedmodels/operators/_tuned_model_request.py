@@ -11,28 +11,102 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tunedmodels.core.errors import InvalidRequestError
+from airflow_provider_tunedmodels.models import limits
+from airflow_provider_tunedmodels.models.names import (
+    BASE_MODEL,
+    TUNED_MODEL,
+    TUNED_MODEL_ID_RULE,
+    parse_name,
+)
+from airflow_provider_tunedmodels.models.problems import wire_key
+from airflow_provider_tunedmodels.operators._arguments import (
+    display_name_problems,
+    hyperparameter_problems,
+    is_literal,
+    literal_name_problems,
+    number_argument_problems,
+)
 
 if TYPE_CHECKING:
     from airflow_provider_tunedmodels.data import Example, ExampleSource, FileFormat
     from airflow_provider_tunedmodels.models import Hyperparameters, TunedModel
 
-__all__ = ["build_tuned_model", "load_training_examples", "normalise_tuned_model_id"]
+__all__ = [
+    "build_tuned_model",
+    "create_argument_problems",
+    "create_spelling",
+    "load_training_examples",
+    "normalise_tuned_model_id",
+]
 
-#: Accepted hyperparameter keys (snake_case or camelCase).
-HYPERPARAMETER_KEYS = frozenset(
-    {
-        "learning_rate",
-        "learningRate",
-        "learning_rate_multiplier",
-        "learningRateMultiplier",
-        "epoch_count",
-        "epochCount",
-        "batch_size",
-        "batchSize",
-    }
-)
 #: Bad training records listed in an error before the rest are counted.
 MAX_LISTED_BAD_RECORDS = 20
+
+
+#: Wire paths of a ``tunedModels.create`` request, as the create operator's parameters.
+_CREATE_PARAMETERS = {
+    "tunedModelId": "tuned_model_id",
+    "baseModel / tunedModelSource": "base_model / source_model",
+    "baseModel": "base_model",
+    "tunedModelSource.tunedModel": "source_model",
+    "tunedModelSource": "source_model",
+    "displayName": "display_name",
+    "topP": "top_p",
+    "topK": "top_k",
+    "tuningTask.hyperparameters": "hyperparameters",
+    "tuningTask.trainingData.examples.examples": "training_data",
+}
+
+
+def create_spelling(hyperparameters: Mapping[str, Any] | None) -> dict[str, str]:
+    """How the create operator's caller names each field of the request."""
+    spelling = dict(_CREATE_PARAMETERS)
+    for key in hyperparameters or {}:
+        spelling[f"tuningTask.hyperparameters.{wire_key(str(key))}"] = f"hyperparameters[{key!r}]"
+    return spelling
+
+
+def create_argument_problems(
+    *,
+    tuned_model_id: object,
+    base_model: object,
+    source_model: object,
+    display_name: object,
+    temperature: object,
+    top_p: object,
+    top_k: object,
+    hyperparameters: object,
+) -> list[str]:
+    """Problems of the create operator's arguments; templates are left for the rendered check."""
+    problems = _id_problems(tuned_model_id)
+    if (base_model is None) == (source_model is None):
+        problems.append(
+            "base_model / source_model: give exactly one, a base model such as "
+            "'models/gemini-1.5-flash-001-tuning' or a tuned model to tune further"
+        )
+    problems += literal_name_problems(base_model, BASE_MODEL, "base_model")
+    problems += literal_name_problems(source_model, TUNED_MODEL, "source_model")
+    problems += display_name_problems(display_name)
+    problems += number_argument_problems(
+        "temperature", temperature, low=limits.MIN_TEMPERATURE, high=limits.MAX_TEMPERATURE
+    )
+    problems += number_argument_problems("top_p", top_p, low=0.0, high=1.0)
+    if isinstance(top_k, float):
+        problems.append(f"top_k: {top_k} is not a whole number")
+    else:
+        problems += number_argument_problems("top_k", top_k, low=limits.MIN_TOP_K, high=2**31 - 1)
+    if isinstance(hyperparameters, Mapping) or is_literal(hyperparameters):
+        problems += hyperparameter_problems(hyperparameters)
+    return problems
+
+
+def _id_problems(tuned_model_id: object) -> list[str]:
+    if tuned_model_id is None or not is_literal(tuned_model_id):
+        return []
+    value = str(tuned_model_id).strip().removeprefix("tunedModels/")
+    if limits.TUNED_MODEL_ID_PATTERN.fullmatch(value):
+        return []
+    return [f"tuned_model_id: {value!r} {TUNED_MODEL_ID_RULE}"]
 
 
 def load_training_examples(
@@ -126,11 +200,10 @@ def build_tuned_model(
 
 def normalise_tuned_model_id(value: str) -> str:
     """The bare id from ``my-model`` or ``tunedModels/my-model``, checked against the id rule."""
-    from airflow_provider_tunedmodels.models.validation import validate_tuned_model_id
-
-    tuned_model_id = value.strip().removeprefix("tunedModels/")
-    validate_tuned_model_id(tuned_model_id)
-    return tuned_model_id
+    problems = _id_problems(value)
+    if problems:
+        raise InvalidRequestError("tuned_model_id", problems)
+    return value.strip().removeprefix("tunedModels/")
 
 
 def _hyperparameters(hyperparameters: Mapping[str, Any] | None) -> Hyperparameters | None:
@@ -138,19 +211,9 @@ def _hyperparameters(hyperparameters: Mapping[str, Any] | None) -> Hyperparamete
 
     if not hyperparameters:
         return None
-    if not isinstance(hyperparameters, Mapping):
-        raise InvalidRequestError(
-            "hyperparameters", [f"expected a mapping, got {type(hyperparameters).__name__}"]
-        )
-    unknown = sorted(str(key) for key in hyperparameters if key not in HYPERPARAMETER_KEYS)
-    if unknown:
-        raise InvalidRequestError(
-            "hyperparameters",
-            [
-                f"unknown keys {', '.join(unknown)}; use learning_rate or "
-                "learning_rate_multiplier, epoch_count and batch_size"
-            ],
-        )
+    problems = hyperparameter_problems(hyperparameters)
+    if problems:
+        raise InvalidRequestError("hyperparameters", problems)
     try:
         return Hyperparameters.model_validate(dict(hyperparameters))
     except ValueError as exc:
@@ -165,10 +228,8 @@ def _first_line(exc: Exception) -> str:
 def _base_model_path(base_model: str | None) -> str | None:
     if not base_model:
         return None
-    name = base_model.strip()
-    return name if "/" in name else f"models/{name}"
+    return parse_name(base_model, BASE_MODEL, field="base_model")
 
 
 def _source_model_path(source_model: str) -> str:
-    name = source_model.strip()
-    return name if "/" in name else f"tunedModels/{name}"
+    return parse_name(source_model, TUNED_MODEL, field="source_model")

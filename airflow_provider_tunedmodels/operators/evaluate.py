@@ -22,6 +22,7 @@ from airflow_provider_tunedmodels.operators._base import GeminiBaseOperator
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_tunedmodels.core.calls import ApiCall
     from airflow_provider_tunedmodels.data import ExampleSource, FileFormat, Location
     from airflow_provider_tunedmodels.data.storage import AtomicTextWriter
     from airflow_provider_tunedmodels.evaluation.runner import (
@@ -42,6 +43,9 @@ DEFAULT_MAX_CONCURRENCY = 8
 #: Stop when this many examples in a row have failed: the service is not answering,
 #: and going on would only spend the retries of every remaining example.
 ABORT_AFTER_CONSECUTIVE_FAILURES = 20
+#: Results handed to the writing thread at once (a failed one is handed over at once,
+#: so a run of failures still stops the evaluation promptly).
+RESULTS_PER_WRITE = 64
 
 
 class EvaluationAbortedError(AirflowException):
@@ -201,7 +205,17 @@ class EvaluateTunedModelOperator(GeminiBaseOperator):
             problems.append(f"  - min_score {self.min_score}: must be in [0, 1]")
         if self.require_improvement and self.baseline_model is None:
             problems.append("  - require_improvement: needs a baseline_model to compare with")
+        problems += [f"  - {p}" for p in self._name_problems()]
         return problems
+
+    def _name_problems(self) -> list[str]:
+        """Literal model names that are not names of the kind each parameter takes."""
+        from airflow_provider_tunedmodels.models.names import GENERATION_MODEL, TUNED_MODEL
+        from airflow_provider_tunedmodels.operators._arguments import literal_name_problems
+
+        return literal_name_problems(
+            self.tuned_model_name, TUNED_MODEL, "tuned_model_name"
+        ) + literal_name_problems(self.baseline_model, GENERATION_MODEL, "baseline_model")
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Evaluate, write the results, apply the failure policy and the gate."""
@@ -213,7 +227,8 @@ class EvaluateTunedModelOperator(GeminiBaseOperator):
             models = self._models()
             summary, location = run_with_async_hook(self.hook, lambda: self._evaluate(models))
         except (InvalidRequestError, DatasetError) as error:
-            raise AirflowFailException(str(error)) from error
+            # Not chained: the cause has the same message, and the log would show it twice.
+            raise AirflowFailException(str(error)) from None
         self.log.info("Evaluation results written to %s:\n%s", location, summary.describe())
         result = {**summary.to_dict(), "results_path": location}
         result["quality_gate"] = self._apply_policies(summary)
@@ -223,9 +238,9 @@ class EvaluateTunedModelOperator(GeminiBaseOperator):
         from airflow_provider_tunedmodels.evaluation.runner import BASELINE, TUNED
         from airflow_provider_tunedmodels.hooks.gemini_calls import model_path, tuned_model_path
 
-        models = {TUNED: tuned_model_path(self.tuned_model_name)}
+        models = {TUNED: tuned_model_path(self.tuned_model_name, "tuned_model_name")}
         if self.baseline_model:
-            models[BASELINE] = model_path(self.baseline_model)
+            models[BASELINE] = model_path(self.baseline_model, "baseline_model")
         return models
 
     async def _evaluate(self, models: dict[str, str]) -> tuple[EvaluationSummary, str]:
@@ -237,19 +252,44 @@ class EvaluateTunedModelOperator(GeminiBaseOperator):
         )
 
         tally = EvaluationTally(models, self.metrics)
+        request_config = self._request_generation_config()
         # Opening and committing happen while no call is in flight; reading the evaluation
         # set and writing results happen during the fan-out, so they run in worker threads.
         with AtomicTextWriter(resolve_location(self.results_path)) as writer:
             results = ordered_map(
-                lambda item: self._evaluate_one(item, models),
+                lambda item: self._evaluate_one(item, models, request_config),
                 read_in_thread(self._records()),
                 concurrency=self.max_concurrency,
             )
+            batch: list[ExampleResult] = []
             async with aclosing(results):
                 async for result in results:
-                    await asyncio.to_thread(self._take, result, tally, writer)
+                    batch.append(result)
+                    if result.failed or len(batch) >= RESULTS_PER_WRITE:
+                        await asyncio.to_thread(self._take_all, batch, tally, writer)
+                        batch = []
+            await asyncio.to_thread(self._take_all, batch, tally, writer)
             writer.commit()
         return tally.summary(), writer.location
+
+    def _request_generation_config(self) -> dict[str, Any] | None:
+        """``generation_config`` validated once, in wire form, for every request."""
+        from pydantic import ValidationError
+
+        from airflow_provider_tunedmodels.core.errors import InvalidRequestError
+        from airflow_provider_tunedmodels.models import GenerationConfig
+
+        if self.generation_config is None:
+            return None
+        if isinstance(self.generation_config, GenerationConfig):
+            return self.generation_config.to_wire()
+        try:
+            return GenerationConfig.model_validate(dict(self.generation_config)).to_wire()
+        except ValidationError as error:
+            raise InvalidRequestError(
+                "generation_config",
+                [f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors()],
+            ) from None
 
     def _records(self) -> Iterator[tuple[int, object]]:
         from airflow_provider_tunedmodels.data import iter_records
@@ -257,20 +297,34 @@ class EvaluateTunedModelOperator(GeminiBaseOperator):
         return iter_records(self.eval_set, file_format=self.file_format)
 
     async def _evaluate_one(
-        self, item: tuple[int, object], models: dict[str, str]
+        self,
+        item: tuple[int, object],
+        models: dict[str, str],
+        generation_config: dict[str, Any] | None,
     ) -> ExampleResult:
         from airflow_provider_tunedmodels.evaluation.runner import evaluate_example
+        from airflow_provider_tunedmodels.hooks.gemini_calls import prompt_request
+
+        async def generate(model: str, prompt: str) -> str:
+            call = self._text_call(model, prompt_request(prompt, generation_config))
+            return await self.hook.arun_call(call)
 
         position, record = item
         return await evaluate_example(
-            position, record, models=models, generate=self._generate, metrics=self.metrics
+            position, record, models=models, generate=generate, metrics=self.metrics
         )
 
-    async def _generate(self, model: str, prompt: str) -> str:
-        response = await self.hook.agenerate_content(
-            model, prompt, generation_config=self.generation_config
-        )
-        return response.text
+    def _text_call(self, model: str, request: dict[str, Any]) -> ApiCall[str]:
+        """The call that asks ``model`` and reads only its answer's text (no model building)."""
+        from airflow_provider_tunedmodels.hooks.gemini_calls import generate_text
+
+        return generate_text(model, request)
+
+    def _take_all(
+        self, results: list[ExampleResult], tally: EvaluationTally, writer: AtomicTextWriter
+    ) -> None:
+        for result in results:
+            self._take(result, tally, writer)
 
     def _take(
         self, result: ExampleResult, tally: EvaluationTally, writer: AtomicTextWriter

@@ -99,17 +99,31 @@ class GenerateContentOperator(GeminiBaseOperator):
         self.system_instruction = system_instruction
         self.include_usage = include_usage
         self.max_concurrency = max_concurrency
+        from airflow_provider_tunedmodels.operators._arguments import raise_argument_problems
+
+        raise_argument_problems(self._literal_problems(), self)
+
+    def _model_name_problems(self) -> list[str]:
+        """The model name's problem, if it is known when the DAG is parsed."""
+        from airflow_provider_tunedmodels.models.names import GENERATION_MODEL
+        from airflow_provider_tunedmodels.operators._arguments import literal_name_problems
+
+        return literal_name_problems(self.model, GENERATION_MODEL, "model")
+
+    def _literal_problems(self) -> list[str]:
+        """The model name and the prompts, where they are known when the DAG is parsed."""
+        problems = self._model_name_problems()
+        if isinstance(self.prompt, (str, list, tuple)):
+            problems += _prompt_problems(self.prompt)
+        return problems
 
     def execute(self, context: Context) -> Any:
         """Send the requests and return the answers (see the class docstring)."""
-        from airflow.sdk.exceptions import AirflowFailException
-
+        from airflow_provider_tunedmodels.operators._arguments import bad_input_fails_the_task
         from airflow_provider_tunedmodels.operators._concurrency import run_with_async_hook
 
-        try:
+        with bad_input_fails_the_task():
             requests = self._requests()
-        except InvalidRequestError as error:
-            raise AirflowFailException(str(error)) from error
         self.log.info("Sending %d request(s) to %s.", len(requests), self.model)
         responses = run_with_async_hook(self.hook, lambda: self._generate_all(requests))
         answers = [self._answer(response) for response in responses]
@@ -123,18 +137,14 @@ class GenerateContentOperator(GeminiBaseOperator):
         """Reject a malformed model name before sending anything."""
         from airflow_provider_tunedmodels.hooks.gemini_calls import model_path
 
-        model_path(self.model)
+        model_path(self.model, "model")
 
     def _requests(self) -> list[dict[str, Any]]:
         self._check_model_name()
         if self.contents is not None:
             return [self._request(list(self.contents))]
         prompts = [self.prompt] if isinstance(self.prompt, str) else list(self.prompt or [])
-        problems = [
-            f"prompt[{index}]: expected a string, got {type(prompt).__name__}"
-            for index, prompt in enumerate(prompts)
-            if not isinstance(prompt, str)
-        ]
+        problems = _prompt_problems(self.prompt)
         if problems:
             raise InvalidRequestError("the prompts", problems)
         return [self._request([_user_turn(prompt)]) for prompt in prompts]
@@ -171,6 +181,26 @@ class GenerateContentOperator(GeminiBaseOperator):
             return response.text
         usage = response.usage_metadata.to_wire() if response.usage_metadata else {}
         return {"text": response.text, "finish_reason": finish_reason, "usage": usage}
+
+
+def _prompt_problems(prompt: object) -> list[str]:
+    """Prompts that are not strings, or are empty (templates are checked once rendered)."""
+    from airflow_provider_tunedmodels.operators._arguments import is_literal
+
+    if isinstance(prompt, str):
+        return [] if prompt.strip() or not is_literal(prompt) else ["prompt: empty; give some text"]
+    if not isinstance(prompt, (list, tuple)):
+        return []
+    problems = []
+    for index, item in enumerate(prompt):
+        if not isinstance(item, str):
+            if is_literal(item) or isinstance(item, (list, dict)):
+                problems.append(f"prompt[{index}]: expected a string, got {type(item).__name__}")
+        elif not item.strip() and is_literal(item):
+            problems.append(f"prompt[{index}]: empty; give some text")
+    if not prompt:
+        problems.append("prompt: an empty list; give at least one prompt")
+    return problems
 
 
 def _user_turn(prompt: str) -> dict[str, Any]:

@@ -101,17 +101,21 @@ class TunedModelPermissionsOperator(GeminiBaseOperator):
         self.role = role.upper() if role else None
         self.grantee_type = grantee_type.upper()
         self.ignore_if_missing = ignore_if_missing
-        _raise_if(_argument_problems(self.action, self.grantee_type, self.role))
+        from airflow_provider_tunedmodels.models.names import TUNED_MODEL
+        from airflow_provider_tunedmodels.operators._arguments import literal_name_problems
+
+        _raise_if(
+            _argument_problems(self.action, self.grantee_type, self.role)
+            + literal_name_problems(tuned_model_name, TUNED_MODEL, "tuned_model_name")
+        )
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Apply the action; see the class docstring for what each one does."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow_provider_tunedmodels.operators._arguments import bad_input_fails_the_task
 
-        try:
+        with bad_input_fails_the_task():
             _raise_if(_grantee_problems(self.grantee_type, self.email_address))
             self.log.info("Permissions of %s: %s for %s.", self._model, self.action, self._grantee)
-        except InvalidRequestError as error:
-            raise AirflowFailException(str(error)) from error
         existing = self._find_existing()
         if self.action == "grant":
             return self._grant(existing)
@@ -232,7 +236,7 @@ class TunedModelPermissionsOperator(GeminiBaseOperator):
     def _model(self) -> str:
         from airflow_provider_tunedmodels.hooks.gemini_calls import tuned_model_path
 
-        return tuned_model_path(self.tuned_model_name)
+        return tuned_model_path(self.tuned_model_name, "tuned_model_name")
 
     @property
     def _grantee(self) -> str:

@@ -13,7 +13,11 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from airflow.sdk import conf
 
-from airflow_provider_tunedmodels.links import TUNED_MODEL_URL_XCOM_KEY, TunedModelLink
+from airflow_provider_tunedmodels.links import (
+    PUSHED_URL_ATTRIBUTE,
+    TUNED_MODEL_URL_XCOM_KEY,
+    TunedModelLink,
+)
 from airflow_provider_tunedmodels.operators._base import GeminiBaseOperator
 from airflow_provider_tunedmodels.operators._waiting import (
     build_trigger,
@@ -213,14 +217,35 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         self._waiting_for: JobStatus | None = None
 
     def _check_arguments(self) -> None:
+        """Refuse, when the DAG is parsed, every literal argument the API would refuse."""
+        from airflow_provider_tunedmodels.operators._arguments import raise_argument_problems
+
+        problems = self._request_argument_problems()
         if self.if_exists not in IF_EXISTS_CHOICES:
-            raise ValueError(
-                f"if_exists={self.if_exists!r}: use one of {', '.join(sorted(IF_EXISTS_CHOICES))}"
+            problems.append(
+                f"if_exists: {self.if_exists!r}; use one of {', '.join(sorted(IF_EXISTS_CHOICES))}"
             )
-        if self.poll_interval <= 0:
-            raise ValueError("poll_interval must be positive")
-        if self.timeout <= 0:
-            raise ValueError("timeout must be positive")
+        if not self.poll_interval > 0:
+            problems.append(f"poll_interval: {self.poll_interval:g} must be positive")
+        if not self.timeout > 0:
+            problems.append(f"timeout: {self.timeout:g} must be positive")
+        raise_argument_problems(problems, self)
+
+    def _request_argument_problems(self) -> list[str]:
+        from airflow_provider_tunedmodels.operators._tuned_model_request import (
+            create_argument_problems,
+        )
+
+        return create_argument_problems(
+            tuned_model_id=self.tuned_model_id,
+            base_model=self.base_model,
+            source_model=self.source_model,
+            display_name=self.display_name,
+            temperature=self.temperature,
+            top_p=self.top_p,
+            top_k=self.top_k,
+            hyperparameters=self.hyperparameters,
+        )
 
     def _declare_asset(self) -> None:
         """Add the model family's asset to the outlets when the task waits for ACTIVE."""
@@ -240,6 +265,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Check locally, create or adopt the model, push its names, then wait (or not)."""
+        setattr(self, PUSHED_URL_ATTRIBUTE, None)  # no link until a model exists
         tuned_model_id, request = self._checked_request(context)
         started = self._create_or_adopt(tuned_model_id, request)
         self._push_names(context, started.status)
@@ -277,18 +303,21 @@ class CreateTunedModelOperator(GeminiBaseOperator):
 
     def _checked_request(self, context: Context) -> tuple[str, TunedModel]:
         """The id and the request, both validated; bad input fails without retries."""
-        from airflow.sdk.exceptions import AirflowFailException
-
-        from airflow_provider_tunedmodels.core.errors import InvalidRequestError
         from airflow_provider_tunedmodels.models.validation import validate_new_tuned_model
+        from airflow_provider_tunedmodels.operators._arguments import (
+            bad_input_fails_the_task,
+            raise_argument_problems,
+        )
         from airflow_provider_tunedmodels.operators._reuse import with_fingerprint
         from airflow_provider_tunedmodels.operators._tuned_model_request import (
             build_tuned_model,
+            create_spelling,
             load_training_examples,
             normalise_tuned_model_id,
         )
 
-        try:
+        with bad_input_fails_the_task():
+            raise_argument_problems(self._request_argument_problems(), self)
             tuned_model_id = normalise_tuned_model_id(self._tuned_model_id(context))
             examples = load_training_examples(
                 self.training_data, file_format=self.training_data_format
@@ -304,9 +333,9 @@ class CreateTunedModelOperator(GeminiBaseOperator):
                 top_k=self.top_k,
                 hyperparameters=self.hyperparameters,
             )
-            validate_new_tuned_model(request, tuned_model_id)
-        except InvalidRequestError as exc:
-            raise AirflowFailException(str(exc)) from exc
+            validate_new_tuned_model(
+                request, tuned_model_id, spelling=create_spelling(self.hyperparameters)
+            )
         self.log.info("Tuning request is valid: %d training examples.", len(examples))
         return tuned_model_id, with_fingerprint(request)
 
@@ -385,7 +414,9 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         operation = status.job_name if "/operations/" in status.job_name else None
         ti.xcom_push(key=TUNED_MODEL_NAME_XCOM_KEY, value=status.result_name)
         ti.xcom_push(key=OPERATION_NAME_XCOM_KEY, value=operation)
-        ti.xcom_push(key=TUNED_MODEL_URL_XCOM_KEY, value=self.hook.job_url(status.job_name))
+        url = self.hook.job_url(status.job_name)
+        ti.xcom_push(key=TUNED_MODEL_URL_XCOM_KEY, value=url)
+        setattr(self, PUSHED_URL_ATTRIBUTE, url)
 
     def _defer(self, status: JobStatus, reused: bool) -> None:
         trigger = build_trigger(
@@ -456,19 +487,31 @@ class UpdateTunedModelOperator(GeminiBaseOperator):
         self.tuned_model_name = tuned_model_name
         self.fields = fields
         self.update_mask = update_mask
+        from airflow_provider_tunedmodels.operators._arguments import (
+            raise_argument_problems,
+            update_argument_problems,
+        )
+
+        raise_argument_problems(
+            update_argument_problems(tuned_model_name, fields, update_mask), self
+        )
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Apply the update and return the model."""
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow_provider_tunedmodels.operators._arguments import (
+            bad_input_fails_the_task,
+            raise_argument_problems,
+            update_argument_problems,
+        )
 
-        from airflow_provider_tunedmodels.core.errors import InvalidRequestError
-
-        try:
+        with bad_input_fails_the_task():
+            raise_argument_problems(
+                update_argument_problems(self.tuned_model_name, self.fields, self.update_mask),
+                self,
+            )
             model = self.hook.update_tuned_model(
                 self.tuned_model_name, self.fields, update_mask=self.update_mask
             )
-        except InvalidRequestError as exc:
-            raise AirflowFailException(str(exc)) from exc
         self.log.info("Updated %s.", model.name)
         return model.to_wire()
 
@@ -501,12 +544,12 @@ class DeleteTunedModelOperator(GeminiBaseOperator):
         super().__init__(**kwargs)
         self.tuned_model_name = tuned_model_name
         self.ignore_if_missing = ignore_if_missing
+        _check_model_name_argument(self)
 
     def execute(self, context: Context) -> bool:
         """Delete the model."""
-        existed = self.hook.delete_tuned_model(
-            self.tuned_model_name, ignore_missing=self.ignore_if_missing
-        )
+        name = _model_name_argument(self)
+        existed = self.hook.delete_tuned_model(name, ignore_missing=self.ignore_if_missing)
         self.log.info(
             "%s %s.",
             self.tuned_model_name,
@@ -543,11 +586,13 @@ class TransferTunedModelOwnershipOperator(GeminiBaseOperator):
         super().__init__(**kwargs)
         self.tuned_model_name = tuned_model_name
         self.email_address = email_address
+        _check_model_name_argument(self)
 
     def execute(self, context: Context) -> None:
         """Transfer ownership (or confirm an earlier try did)."""
         from airflow_provider_tunedmodels.core.errors import PermissionDeniedError
 
+        _model_name_argument(self)
         try:
             self.hook.transfer_ownership(self.tuned_model_name, self.email_address)
         except PermissionDeniedError:
@@ -569,6 +614,32 @@ class TransferTunedModelOwnershipOperator(GeminiBaseOperator):
             )
         except ApiError:
             return False
+
+
+def _check_model_name_argument(operator: Any) -> None:
+    """Refuse a literal ``tuned_model_name`` that is not a tuned model's, when the DAG is parsed."""
+    from airflow_provider_tunedmodels.models.names import TUNED_MODEL
+    from airflow_provider_tunedmodels.operators._arguments import (
+        literal_name_problems,
+        raise_argument_problems,
+    )
+
+    problems = literal_name_problems(operator.tuned_model_name, TUNED_MODEL, "tuned_model_name")
+    raise_argument_problems(problems, operator)
+
+
+def _model_name_argument(operator: Any) -> str:
+    """The rendered ``tuned_model_name`` as a full name; a wrong one fails the task at once."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    from airflow_provider_tunedmodels.core.errors import InvalidRequestError
+    from airflow_provider_tunedmodels.models.names import TUNED_MODEL
+    from airflow_provider_tunedmodels.operators._arguments import name_argument
+
+    try:
+        return name_argument(operator.tuned_model_name, TUNED_MODEL, "tuned_model_name")
+    except InvalidRequestError as error:
+        raise AirflowFailException(str(error)) from None
 
 
 def _job_of(event: object) -> str:

@@ -53,6 +53,9 @@ class VertexGenerateContentOperator(GenerateContentOperator):
     hook_class_path = VERTEX_HOOK_CLASS_PATH
     default_conn_id = DEFAULT_VERTEX_CONN_ID
 
+    def _model_name_problems(self) -> list[str]:
+        return vertex_name_problems(self.model, "model")
+
     def _check_model_name(self) -> None:
         from airflow_provider_tunedmodels.hooks.vertex_calls import generation_target
 
@@ -71,6 +74,19 @@ class VertexEvaluateOperator(EvaluateTunedModelOperator):
     hook_class_path = VERTEX_HOOK_CLASS_PATH
     default_conn_id = DEFAULT_VERTEX_CONN_ID
 
+    def _name_problems(self) -> list[str]:
+        return vertex_name_problems(self.tuned_model_name, "tuned_model_name") + (
+            vertex_name_problems(self.baseline_model, "baseline_model")
+        )
+
+    def _text_call(self, model: str, request: dict[str, Any]) -> Any:
+        from airflow_provider_tunedmodels.core.calls import ApiCall
+        from airflow_provider_tunedmodels.hooks.gemini_calls import first_candidate_text
+        from airflow_provider_tunedmodels.hooks.vertex_calls import generation_target
+
+        path = f"{generation_target(model)}:generateContent"
+        return ApiCall("POST", path, first_candidate_text, body=request)
+
     def _models(self) -> dict[str, str]:
         from airflow_provider_tunedmodels.evaluation.runner import BASELINE, TUNED
 
@@ -78,6 +94,33 @@ class VertexEvaluateOperator(EvaluateTunedModelOperator):
         if self.baseline_model:
             models[BASELINE] = _resolve(self, self.baseline_model)
         return models
+
+
+def vertex_name_problems(value: object, field: str) -> list[str]:
+    """The problem of a literal model argument: an endpoint, a publisher model or a base model id.
+
+    Templates and upstream outputs are checked when they are rendered, before any request.
+    """
+    from airflow_provider_tunedmodels.core.errors import InvalidRequestError
+    from airflow_provider_tunedmodels.hooks.vertex_calls import generation_target
+    from airflow_provider_tunedmodels.operators._arguments import is_literal
+
+    if value is None or not is_literal(value):
+        return []
+    text = str(value)
+    if not text.startswith("projects/"):
+        if "/" in text or not text.strip():
+            return [
+                f"{field}: {text!r} is neither a base model id (e.g. 'gemini-2.5-flash') nor "
+                "a full name (projects/.../endpoints/... or projects/.../publishers/google/"
+                "models/...)"
+            ]
+        return []
+    try:
+        generation_target(text)
+    except InvalidRequestError as error:
+        return [f"{field}: {problem}" for problem in error.problems]
+    return []
 
 
 def _resolve(operator: Any, name: str) -> str:

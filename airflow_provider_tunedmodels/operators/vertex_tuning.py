@@ -15,7 +15,11 @@ from airflow.sdk import conf
 
 from airflow_provider_tunedmodels.core.polling import DEFAULT_WAIT_TIMEOUT
 from airflow_provider_tunedmodels.defaults import VERTEX_CONN_ID
-from airflow_provider_tunedmodels.links import TUNING_JOB_URL_XCOM_KEY, TuningJobLink
+from airflow_provider_tunedmodels.links import (
+    PUSHED_URL_ATTRIBUTE,
+    TUNING_JOB_URL_XCOM_KEY,
+    TuningJobLink,
+)
 from airflow_provider_tunedmodels.operators._base import TuningBaseOperator
 from airflow_provider_tunedmodels.operators._vertex_request import check_literal_arguments
 from airflow_provider_tunedmodels.operators._waiting import (
@@ -225,6 +229,7 @@ class CreateTuningJobOperator(VertexBaseOperator):
         """Stage, estimate, create or re-attach, push the names, then wait (or not)."""
         from airflow_provider_tunedmodels.operators._vertex_job import prepare_and_start
 
+        setattr(self, PUSHED_URL_ATTRIBUTE, None)  # no link until a job exists
         started = prepare_and_start(self, context)
         status = self.vertex.read_job_status(started.name)
         if not self.wait_for_completion:
@@ -280,8 +285,10 @@ class CreateTuningJobOperator(VertexBaseOperator):
     def push_names(self, context: Context, job_name: str) -> None:
         """Push the job's name and console link, before any waiting."""
         ti = context["ti"]
+        url = self.vertex.job_url(job_name)
         ti.xcom_push(key=TUNING_JOB_NAME_XCOM_KEY, value=job_name)
-        ti.xcom_push(key=TUNING_JOB_URL_XCOM_KEY, value=self.vertex.job_url(job_name))
+        ti.xcom_push(key=TUNING_JOB_URL_XCOM_KEY, value=url)
+        setattr(self, PUSHED_URL_ATTRIBUTE, url)
 
     def _finish(self, context: Context, job_name: str, *, reused: bool) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException

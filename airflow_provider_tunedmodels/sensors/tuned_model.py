@@ -62,6 +62,19 @@ class TunedModelSensor(TuningJobSensor):
         super().__init__(job_name="", conn_id=conn_id or gemini_conn_id, **kwargs)
         self.tuned_model_name = tuned_model_name
         self.operation_name = operation_name
+        self._check_literal_names()
+
+    def _check_literal_names(self) -> None:
+        """Refuse a literal name of the wrong kind when the DAG is parsed."""
+        from airflow_provider_tunedmodels.models.names import OPERATION, TUNED_MODEL
+        from airflow_provider_tunedmodels.operators._arguments import (
+            literal_name_problems,
+            raise_argument_problems,
+        )
+
+        problems = literal_name_problems(self.tuned_model_name, TUNED_MODEL, "tuned_model_name")
+        problems += literal_name_problems(self.operation_name, OPERATION, "operation_name")
+        raise_argument_problems(problems, self)
 
     @property
     def gemini_conn_id(self) -> str:

@@ -43,7 +43,7 @@ def test_api_error_message_names_the_call_reason_and_fix() -> None:
     )
     text = str(error)
     assert "NOT_FOUND (404) from GET https://example.test/v1beta/tunedModels/x" in text
-    assert "[reason: GONE]" in text
+    assert "(reason: GONE)" in text
     assert "after 2 attempts" in text
     assert "Check the resource name" in text
     assert error.reason == "GONE"
@@ -85,5 +85,20 @@ def test_an_invalid_api_key_gets_credential_advice_not_field_advice() -> None:
     )
     assert str(error) == (
         "INVALID_ARGUMENT (400): API key not valid. Please pass a valid API key. "
-        "[reason: API_KEY_INVALID]. Check the API key in the Airflow connection's password field."
+        "(reason: API_KEY_INVALID). Check the API key of the Airflow connection."
     )
+
+
+def test_the_reason_survives_airflows_command_line_printing() -> None:
+    from rich.text import Text
+
+    error = errors.InvalidArgumentError(
+        http_status=400,
+        status="INVALID_ARGUMENT",
+        message="API key not valid.",
+        details=[
+            {"@type": "type.googleapis.com/google.rpc.ErrorInfo", "reason": "API_KEY_INVALID"}
+        ],
+    )
+    # `airflow connections test` prints the message through rich, which drops markup.
+    assert "API_KEY_INVALID" in Text.from_markup(str(error)).plain

@@ -77,7 +77,7 @@ def test_api_key_in_the_url_is_refused() -> None:
 
 
 def test_bad_numbers_and_keyfile_json_say_what_to_fix() -> None:
-    with pytest.raises(ConfigurationError, match="extra 'timeout' must be a number"):
+    with pytest.raises(ConfigurationError, match=r"Request timeout \(seconds\) must be a number"):
         ClientSettings.from_connection(
             connection(extra_dejson={"timeout": "soon"}), GEMINI_CONNECTION
         )
@@ -104,3 +104,18 @@ def test_missing_key_file_is_a_configuration_error() -> None:
     assert isinstance(auth, GoogleCredentialsAuth)
     with pytest.raises(ConfigurationError, match="could not load Google credentials"):
         auth.headers()
+
+
+def test_failing_credentials_are_explained_in_the_forms_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("GOOGLE_APPLICATION_CREDENTIALS", "/nonexistent/adc.json")
+    with pytest.raises(ConfigurationError) as caught:
+        ClientSettings(base_url="https://x.test").build_auth().headers()
+    assert "no API key, Service-account key file or Service-account key JSON is set" in str(
+        caught.value
+    )
+    with pytest.raises(ConfigurationError, match="check the Service-account key file: it must"):
+        ClientSettings(
+            base_url="https://x.test", key_path="/nonexistent/k.json"
+        ).build_auth().headers()

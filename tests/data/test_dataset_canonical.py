@@ -11,7 +11,9 @@ from airflow_provider_tunedmodels.data.canonical import (
     format_example_line,
     has_control_characters,
     split_plain_line,
+    split_plain_lines,
 )
+from airflow_provider_tunedmodels.data.fingerprint import normalize_whitespace
 
 PIECES = ("a", "b c", " ", "  ", '"', "\\", "/", "\t", "\n", "\x00", "\x1f", "\x7f", "é", "日本")
 
@@ -65,6 +67,14 @@ class TestSplitPlainLine:
             b'{"text_input": "a"}\n',
             b'{"text_input": ", "output": "b"}\n',
             b'{"text_input": "a", "output": "}\n',
+            b'{"text_input": " a", "output": "b"}\n',
+            b'{"text_input": "a ", "output": "b"}\n',
+            b'{"text_input": "a", "output": "b  c"}\n',
+            b'{"text_input": "a", "output": " "}\n',
+            b'{"text_input": "a\nb", "output": "c"}\n',
+            b'{"text_input": "a\\b", "output": "c"}\n',
+            b'{"text_input": "a\x00b", "output": "c"}\n',
+            b'{"text_input": "a\x1fb", "output": "c"}\n',
         ],
     )
     def test_leaves_other_lines_to_the_json_codec(self, line: bytes) -> None:
@@ -83,4 +93,43 @@ class TestSplitPlainLine:
             text_input, output = (text.decode("ascii") for text in texts)
             assert json.loads(line) == {"text_input": text_input, "output": output}
             assert format_example_line(text_input, output).encode() == line
+            assert normalize_whitespace(text_input) == text_input
+            assert normalize_whitespace(output) == output
         assert plain > 100
+
+
+class TestSplitPlainLines:
+    """The batch splitter says what the line splitter says, line by line."""
+
+    def test_a_batch_of_plain_lines(self) -> None:
+        lines = [format_example_line(f"question {n}", f"answer {n}").encode() for n in range(5)]
+        lines[-1] = lines[-1].rstrip(b"\n")  # the last line of a file may lack its newline
+        inputs, outputs = split_plain_lines(lines) or ([], [])
+        assert list(zip(inputs, outputs, strict=True)) == [split_plain_line(line) for line in lines]
+
+    def test_one_line_that_is_not_plain_spoils_the_batch(self) -> None:
+        rng = random.Random(8)
+        for _ in range(2_000):
+            records = [
+                {"text_input": random_text(rng), "output": random_text(rng)} for _ in range(3)
+            ]
+            lines = [(json.dumps(r, ensure_ascii=False) + "\n").encode() for r in records]
+            if rng.random() < 0.2:
+                lines.insert(1, b"\n")
+            each = [split_plain_line(line) for line in lines]
+            batch = split_plain_lines(lines)
+            if all(texts is not None for texts in each):
+                assert batch is not None
+                assert list(zip(*batch, strict=True)) == each
+            else:
+                assert batch is None
+
+    def test_a_newline_inside_a_text_spoils_the_batch(self) -> None:
+        lines = [
+            b'{"text_input": "a", "output": "b"}\n',
+            b'{"text_input": "a\nb", "output": "c"}\n',
+        ]
+        assert split_plain_lines(lines) is None
+
+    def test_an_empty_batch_is_not_plain(self) -> None:
+        assert split_plain_lines([]) is None

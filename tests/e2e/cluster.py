@@ -77,12 +77,14 @@ class Topology:
     :param database_url: SQLAlchemy URL of the metadata database; ``None`` means a SQLite file
         inside the cluster's ``AIRFLOW_HOME``.
     :param celery_url: Redis URL used as Celery broker and result backend; only for Celery.
+    :param api_server_only: start the API server alone (for tests of the web UI).
     """
 
     name: str
     executor: str
     database_url: str | None = None
     celery_url: str | None = None
+    api_server_only: bool = False
 
     @classmethod
     def local(cls) -> Topology:
@@ -99,8 +101,15 @@ class Topology:
             celery_url=redis_url,
         )
 
+    @classmethod
+    def web_ui(cls) -> Topology:
+        """The API server alone, on SQLite: what a test of the web UI needs."""
+        return cls(name="ui", executor="LocalExecutor", api_server_only=True)
+
     @property
     def components(self) -> tuple[str, ...]:
+        if self.api_server_only:
+            return (API_SERVER,)
         base = (API_SERVER, SCHEDULER, DAG_PROCESSOR, TRIGGERER)
         return (*base, CELERY_WORKER) if self.celery_url else base
 

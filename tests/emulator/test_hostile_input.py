@@ -100,10 +100,11 @@ def test_deeply_nested_token_assertion_is_an_oauth_error(http: httpx.Client, dep
         },
     )
     assert response.status_code == 400, response.text
-    assert response.json() == {
-        "error": "invalid_grant",
-        "error_description": "Invalid JWT: malformed assertion.",
-    }
+    assert response.json()["error"] == "invalid_grant"
+    assert response.json() in (
+        {"error": "invalid_grant", "error_description": "Invalid JWT: malformed assertion."},
+        {"error": "invalid_grant", "error_description": "Invalid JWT: the token is too long."},
+    )
 
 
 def test_deeply_nested_page_token_is_invalid_argument(api: Api) -> None:

@@ -107,12 +107,12 @@ def test_bad_names_and_updates_fail_locally(
         InvalidRequestError, match="expected 'tunedModels/<id>/operations/<operation id>'"
     ):
         hook.get_operation("operations/x")
-    with pytest.raises(InvalidRequestError, match="baseModel: is immutable"):
+    with pytest.raises(InvalidRequestError, match="base_model: is immutable"):
         hook.update_tuned_model("m1", {"base_model": "models/x"})
     with pytest.raises(InvalidRequestError, match="must be READER or WRITER"):
         hook.update_permission("tunedModels/m1/permissions/p", "OWNER")
-    with pytest.raises(InvalidRequestError, match="pageSize"):
-        hook.list_tuned_models(page_size=5000)
+    with pytest.raises(InvalidRequestError, match="page_size"):
+        hook.list_tuned_models(page_size=-1)
     assert len(api.calls) == 0
 
 

@@ -174,7 +174,7 @@ def test_test_connection_reads_an_airflow_connection(monkeypatch: pytest.MonkeyP
     hook = VertexTuningJobsHook("vertex_test")
     assert hook.test_connection() == (
         True,
-        f"Connection to {HOST}/v1 (service_account) works.",
+        f"Connection to {HOST}/v1 (with a service-account key) works.",
     )
     ok, message = hook.test_connection()
     assert not ok

@@ -68,7 +68,7 @@ def test_every_problem_is_reported_at_once_with_field_and_index() -> None:
     with pytest.raises(InvalidRequestError) as exc:
         validate_new_tuned_model(model, "Bad_Id")
     problems = problems_of(exc)
-    assert any(p.startswith("tunedModelId 'Bad_Id'") for p in problems)
+    assert any(p.startswith("tunedModelId: 'Bad_Id' must be") for p in problems)
     assert any("baseModel / tunedModelSource: set exactly one" in p for p in problems)
     assert "displayName: 41 characters; the limit is 40, spaces included" in problems
     assert "temperature: 1.5 is outside [0.0, 1.0]" in problems
@@ -99,7 +99,7 @@ def test_update_mask_accepts_snake_case_and_refuses_immutable_fields() -> None:
     problems = problems_of(exc)
     assert problems[0].startswith("baseModel: is immutable")
     assert problems[1].startswith("state: is output only")
-    assert problems[2].startswith("tuningTask: is immutable")
+    assert problems[2].startswith("tuning_task: is immutable")
     with pytest.raises(InvalidRequestError, match="nothing to update"):
         validate_tuned_model_update(TunedModel(), [])
 

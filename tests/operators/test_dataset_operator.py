@@ -70,6 +70,29 @@ class TestOperator:
             operator.execute(context={})  # type: ignore[arg-type]
         assert sorted(path.name for path in tmp_path.iterdir()) == ["in.jsonl"]
 
+    def test_eval_fraction_is_documented_as_approximate_and_behaves_so(
+        self, tmp_path: Path
+    ) -> None:
+        doc = PrepareTuningDatasetOperator.__doc__ or ""
+        assert "The share is approximate" in doc
+        assert "sqrt(n * f * (1 - f))" in doc
+        source = write_jsonl(
+            tmp_path / "in.jsonl", [{"input": f"q{n}", "output": f"a{n}"} for n in range(400)]
+        )
+        counts = set()
+        for seed in ("a", "b", "c"):
+            operator = PrepareTuningDatasetOperator(
+                task_id="prepare",
+                source=str(source),
+                train_path=str(tmp_path / f"train-{seed}.jsonl"),
+                eval_path=str(tmp_path / f"eval-{seed}.jsonl"),
+                eval_fraction=0.15,
+                seed=seed,
+            )
+            counts.add(operator.execute(context={})["eval_count"])  # type: ignore[arg-type]
+        # 400 * 0.15 = 60, standard deviation about 7.1: every count within 4 of them.
+        assert all(60 - 29 <= count <= 60 + 29 for count in counts)
+
     def test_default_error_cap_matches_the_function(self) -> None:
         from airflow_provider_tunedmodels.data.prepare import DEFAULT_MAX_REPORTED_ERRORS
 

@@ -102,3 +102,13 @@ def test_an_unreadable_source_fails_without_requests(
     with pytest.raises(AirflowFailException, match="file_format"):
         evaluate(mocked, tmp_path / "r.jsonl", eval_set=str(source))
     assert api.calls.call_count == 0
+
+
+def test_a_bad_generation_config_fails_before_any_request(
+    api: respx.MockRouter, mocked: GeminiTunedModelsHook, tmp_path: Path
+) -> None:
+    with pytest.raises(
+        AirflowFailException, match=r"generation_config is invalid[\s\S]*temperature"
+    ):
+        evaluate(mocked, tmp_path / "r.jsonl", generation_config={"temperature": "warm"})
+    assert not api.calls

@@ -129,22 +129,6 @@ def test_a_blocked_prompt_gives_an_empty_text_and_a_warning(
     assert "block reason: SAFETY" in capsys.readouterr().out
 
 
-def test_a_prompt_that_is_not_a_string_is_refused_before_sending(
-    api: respx.MockRouter, mocked: GeminiTunedModelsHook
-) -> None:
-    with pytest.raises(AirflowFailException, match=r"prompt\[1\]: expected a string, got int"):
-        run(mocked, prompt=["fine", 42])
-    assert api.calls.call_count == 0
-
-
-def test_a_malformed_model_name_is_refused_before_sending(
-    api: respx.MockRouter, mocked: GeminiTunedModelsHook
-) -> None:
-    with pytest.raises(AirflowFailException, match="model name"):
-        run(mocked, model="a/b", prompt="x")
-    assert api.calls.call_count == 0
-
-
 # --- answers from a tuned model (emulator) -------------------------------------------------------
 
 
@@ -265,3 +249,35 @@ def test_module_import_is_cheap() -> None:
     loaded = provider_modules_loaded_by("airflow_provider_tunedmodels.operators.generate")
     assert "airflow_provider_tunedmodels.operators.generate" in loaded
     assert not loaded & HEAVY_PROVIDER_MODULES
+
+
+PERMISSION_NAME = "tunedModels/m1/permissions/p1"
+
+
+def test_a_prompt_that_is_not_a_string_is_refused_when_the_dag_is_parsed() -> None:
+    with pytest.raises(ValueError, match=r"prompt\[1\]: expected a string, got int"):
+        GenerateContentOperator(task_id="t", model=TUNED, prompt=["fine", 42])
+
+
+def test_a_malformed_model_name_is_refused_when_the_dag_is_parsed() -> None:
+    with pytest.raises(ValueError, match="model: 'a/b' is not a tuned model or a base model name"):
+        GenerateContentOperator(task_id="t", model="a/b", prompt="x")
+
+
+def test_rendered_arguments_are_checked_before_sending(
+    api: respx.MockRouter, mocked: GeminiTunedModelsHook
+) -> None:
+    operator = GenerateContentOperator(task_id="t", model="{{ m }}", prompt="{{ p }}")
+    operator.__dict__["hook"] = mocked
+    operator.model, operator.prompt = PERMISSION_NAME, "x"
+    with pytest.raises(AirflowFailException, match="is the name of a permission"):
+        operator.execute(context={})  # type: ignore[arg-type]
+    operator.model, operator.prompt = TUNED, ["fine", " "]
+    with pytest.raises(AirflowFailException, match=r"prompt\[1\]: empty"):
+        operator.execute(context={})  # type: ignore[arg-type]
+    assert not api.calls
+
+
+def test_an_empty_literal_prompt_is_refused_when_the_dag_is_parsed() -> None:
+    with pytest.raises(ValueError, match="prompt: empty"):
+        GenerateContentOperator(task_id="t", model=TUNED, prompt="  ")

@@ -12,6 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
+import respx
 from airflow.sdk.exceptions import AirflowFailException
 
 from airflow_provider_tunedmodels.emulator.auth import DEFAULT_USER_EMAIL
@@ -342,3 +343,25 @@ def test_lifecycle_against_the_emulator(emulator: RunningEmulator) -> None:
     with pytest.raises(AirflowFailException, match="owner"):
         apply(action="revoke", email_address="user@example.com")
     assert roles() == {"user@example.com": "OWNER", "EVERYONE": "READER"}
+
+
+def test_a_name_of_another_kind_is_refused_when_the_dag_is_parsed() -> None:
+    with pytest.raises(
+        ValueError, match="tuned_model_name: 'models/x' is the name of a base model"
+    ):
+        TunedModelPermissionsOperator(
+            task_id="t", tuned_model_name="models/x", action="revoke", email_address="a@x.com"
+        )
+
+
+def test_a_rendered_name_of_another_kind_fails_before_any_request(
+    api: respx.MockRouter, mocked: GeminiTunedModelsHook
+) -> None:
+    operator = TunedModelPermissionsOperator(
+        task_id="t", tuned_model_name="{{ m }}", action="revoke", email_address="a@x.com"
+    )
+    operator.__dict__["hook"] = mocked
+    operator.tuned_model_name = "tunedModels/m1/permissions/p1"
+    with pytest.raises(AirflowFailException, match="is the name of a permission"):
+        operator.execute(context={})  # type: ignore[arg-type]
+    assert not api.calls

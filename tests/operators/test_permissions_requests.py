@@ -109,14 +109,6 @@ def test_grantee_is_checked_before_any_request(
     assert api.calls.call_count == 0
 
 
-def test_a_malformed_model_name_is_refused_before_any_request(
-    api: respx.MockRouter, mocked: GeminiTunedModelsHook
-) -> None:
-    with pytest.raises(AirflowFailException, match="tuned model name"):
-        run(mocked, tuned_model_name="models/x", action="revoke", email_address="a@x.com")
-    assert api.calls.call_count == 0
-
-
 def test_grant_lists_then_creates_the_permission(
     api: respx.MockRouter, mocked: GeminiTunedModelsHook
 ) -> None:

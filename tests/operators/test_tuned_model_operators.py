@@ -478,29 +478,100 @@ def test_on_kill_cancels_the_job_waited_for_on_the_worker_only_if_asked(
 @pytest.mark.parametrize(
     ("overrides", "match"),
     [
-        ({"tuned_model_id": "Bad_Id"}, "tunedModelId"),
-        ({"tuned_model_id": "x" * 41}, "tunedModelId"),
-        ({"source_model": "tunedModels/other"}, "set exactly one"),
-        ({"base_model": None}, "set exactly one"),
         ({"training_data": [{"input": "q"}, {"input": "q", "output": "a"}]}, "item 1: output"),
         ({"training_data": [{"input": "q", "output": "a" * 5001}]}, "5,000"),
+        ({"training_data": [{"input": "q", "output": " "}]}, "item 1: output is blank"),
         ({"training_data": []}, "at least one"),
         ({"training_data": {"train_path": "x"}}, "train_path"),
         ({"training_data": "data.txt"}, "suffix"),
-        ({"hyperparameters": {"epochs": 3}}, "unknown keys epochs"),
-        ({"hyperparameters": {"epoch_count": "many"}}, "hyperparameters"),
-        ({"hyperparameters": {"learning_rate": 0.1, "learning_rate_multiplier": 1}}, "exclusive"),
-        ({"temperature": 2.0}, "temperature"),
-        ({"display_name": "x" * 41}, "displayName"),
     ],
 )
-def test_invalid_input_fails_before_any_request(
+def test_invalid_training_data_fails_before_any_request(
     api: respx.MockRouter, overrides: dict[str, Any], match: str
 ) -> None:
     operator = create_operator(fake_api_hook(), **{"tuned_model_id": TUNED_ID, **overrides})
     with pytest.raises(AirflowFailException, match=match):
         operator.execute(make_context())
     assert api.calls.call_count == 0
+
+
+#: Literal arguments the API would refuse, and the message naming each by its parameter.
+BAD_CREATE_ARGUMENTS = [
+    ({"tuned_model_id": "Bad_Id"}, "tuned_model_id: 'Bad_Id' must be 1-40 characters"),
+    ({"tuned_model_id": "x" * 41}, "tuned_model_id: 'xxxx"),
+    ({"source_model": "tunedModels/other"}, "base_model / source_model: give exactly one"),
+    ({"base_model": None}, "base_model / source_model: give exactly one"),
+    ({"base_model": "tunedModels/m1"}, "base_model: 'tunedModels/m1' is the name of a tuned model"),
+    (
+        {"base_model": None, "source_model": "tunedModels/m1/permissions/p1"},
+        "source_model: 'tunedModels/m1/permissions/p1' is the name of a permission",
+    ),
+    ({"hyperparameters": {"epochs": 3}}, r"hyperparameters\['epochs'\]: unknown"),
+    ({"hyperparameters": {"epoch_count": "many"}}, r"hyperparameters\['epoch_count'\]: 'many'"),
+    ({"hyperparameters": {"epoch_count": 2**31}}, r"hyperparameters\['epoch_count'\]: 2147483648"),
+    (
+        {"hyperparameters": {"learning_rate": float("nan")}},
+        "learning_rate'\\]: nan is not a finite",
+    ),
+    ({"hyperparameters": {"learning_rate": 0.1, "learning_rate_multiplier": 1}}, "exclusive"),
+    ({"temperature": 2.0}, r"temperature: 2.0 must be in \[0, 1\]"),
+    ({"top_p": float("inf")}, "top_p: inf is not a finite number"),
+    ({"top_k": -1}, "top_k: -1 must be"),
+    ({"display_name": "x" * 41}, "display_name: 41 characters"),
+]
+
+
+@pytest.mark.parametrize(("overrides", "match"), BAD_CREATE_ARGUMENTS)
+def test_literal_arguments_are_checked_when_the_dag_is_parsed(
+    overrides: dict[str, Any], match: str
+) -> None:
+    with pytest.raises(ValueError, match=match):
+        create_operator(fake_api_hook(), **{"tuned_model_id": TUNED_ID, **overrides})
+
+
+def test_every_bad_argument_is_listed_at_once() -> None:
+    with pytest.raises(ValueError) as caught:
+        CreateTunedModelOperator(
+            task_id="t",
+            training_data=[],
+            base_model="tunedModels/x",
+            display_name="x" * 41,
+            temperature=-1,
+            if_exists="overwrite",
+        )
+    problems = caught.value.problems  # type: ignore[attr-defined]
+    assert [p.split(":")[0] for p in problems] == [
+        "base_model",
+        "display_name",
+        "temperature",
+        "if_exists",
+    ]
+
+
+def test_rendered_arguments_are_checked_in_the_operators_terms(api: respx.MockRouter) -> None:
+    operator = create_operator(
+        fake_api_hook(),
+        tuned_model_id="{{ params.id }}",
+        display_name="{{ params.name }}",
+        hyperparameters={"epoch_count": "{{ params.epochs }}"},
+    )
+    operator.tuned_model_id, operator.display_name = TUNED_ID, "x" * 41
+    operator.hyperparameters = {"epoch_count": 0}
+    with pytest.raises(AirflowFailException) as caught:
+        operator.execute(make_context())
+    message = str(caught.value)
+    assert "display_name: 41 characters" in message
+    assert "hyperparameters['epoch_count']: 0 must be at least 1" in message
+    assert "displayName" not in message
+    assert api.calls.call_count == 0
+
+
+def test_a_failed_check_is_not_chained_so_the_log_shows_it_once(api: respx.MockRouter) -> None:
+    operator = create_operator(fake_api_hook(), tuned_model_id=TUNED_ID, training_data=[])
+    with pytest.raises(AirflowFailException) as caught:
+        operator.execute(make_context())
+    assert caught.value.__cause__ is None
+    assert caught.value.__suppress_context__
 
 
 @pytest.mark.parametrize(
@@ -666,14 +737,58 @@ def test_update_applies_only_an_explicit_mask(hook: GeminiTunedModelsHook) -> No
     assert result.get("displayName") != "ignored"
 
 
-def test_update_of_an_immutable_field_fails_before_any_request(api: respx.MockRouter) -> None:
+def test_update_of_an_immutable_field_fails_when_the_dag_is_parsed() -> None:
+    with pytest.raises(ValueError, match=r"fields\['baseModel'\]: is immutable"):
+        UpdateTunedModelOperator(task_id="u", tuned_model_name=TUNED_ID, fields={"baseModel": "m"})
+    with pytest.raises(ValueError, match=r"update_mask: tuningTask.hyperparameters.epochCount: is"):
+        UpdateTunedModelOperator(
+            task_id="u",
+            tuned_model_name=TUNED_ID,
+            fields={"description": "d"},
+            update_mask="tuningTask.hyperparameters.epochCount",
+        )
+
+
+def test_a_rendered_immutable_update_fails_before_any_request(api: respx.MockRouter) -> None:
     operator = with_hook(
-        UpdateTunedModelOperator(task_id="u", tuned_model_name=TUNED_ID, fields={"baseModel": "m"}),
+        UpdateTunedModelOperator(task_id="u", tuned_model_name=TUNED_ID, fields="{{ params.f }}"),
         fake_api_hook(),
     )
-    with pytest.raises(AirflowFailException, match="baseModel: is immutable"):
+    operator.fields = {"base_model": "m"}
+    with pytest.raises(AirflowFailException, match=r"fields\['base_model'\]: is immutable"):
         operator.execute(make_context())
     assert api.calls.call_count == 0
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda name: DeleteTunedModelOperator(task_id="d", tuned_model_name=name),
+        lambda name: UpdateTunedModelOperator(
+            task_id="u", tuned_model_name=name, fields={"description": "d"}
+        ),
+        lambda name: TransferTunedModelOwnershipOperator(
+            task_id="t", tuned_model_name=name, email_address="a@example.com"
+        ),
+    ],
+)
+def test_a_permission_name_is_no_tuned_model_name(make: Any) -> None:
+    with pytest.raises(ValueError, match="tuned_model_name: 'tunedModels/m1/permissions/p1' is"):
+        make("tunedModels/m1/permissions/p1")
+
+
+def test_delete_of_a_rendered_permission_name_revokes_nothing(hook: GeminiTunedModelsHook) -> None:
+    tuned(hook, TUNED_ID)
+    granted = hook.create_permission(
+        TUNED_ID, {"granteeType": "USER", "emailAddress": "ana@example.com", "role": "READER"}
+    )
+    operator = with_hook(
+        DeleteTunedModelOperator(task_id="d", tuned_model_name="{{ params.name }}"), hook
+    )
+    operator.tuned_model_name = str(granted.name)
+    with pytest.raises(AirflowFailException, match="is the name of a permission"):
+        operator.execute(make_context())
+    assert hook.get_permission(str(granted.name)).role == "READER"
 
 
 def test_delete_reports_whether_the_model_existed(hook: GeminiTunedModelsHook) -> None:
@@ -729,6 +844,33 @@ def test_the_link_is_the_pushed_url(monkeypatch: pytest.MonkeyPatch) -> None:
     assert link.get_link(operator, ti_key="nothing yet") == ""
     assert asked == ["tuned_model_url", "tuned_model_url"]
     assert any(isinstance(existing, TunedModelLink) for existing in operator.operator_extra_links)
+
+
+def test_a_task_that_failed_before_any_model_does_not_look_for_its_link(
+    monkeypatch: pytest.MonkeyPatch, api: respx.MockRouter
+) -> None:
+    from airflow.sdk.execution_time.xcom import XCom
+
+    def get_value(*, ti_key: Any, key: str) -> Any:
+        raise AssertionError("Airflow logs 'XCom not found' as an error for this read")
+
+    monkeypatch.setattr(XCom, "get_value", get_value)
+    operator = create_operator(fake_api_hook(), tuned_model_id=TUNED_ID, training_data=[])
+    with pytest.raises(AirflowFailException):
+        operator.execute(make_context())
+    # Airflow asks every link when the task ends, in the task's process.
+    assert TunedModelLink().get_link(operator, ti_key="this try") == ""
+
+
+def test_the_link_of_a_task_that_created_its_model_is_known_in_its_process(
+    hook: GeminiTunedModelsHook,
+) -> None:
+    operator = create_operator(hook, tuned_model_id=TUNED_ID, wait_for_completion=False)
+    context = make_context()
+    operator.execute(context)
+    pushed = context["ti"].xcoms["tuned_model_url"]
+    assert pushed.endswith(f"/v1beta/tunedModels/{TUNED_ID}")
+    assert TunedModelLink().get_link(operator, ti_key="this try") == pushed
 
 
 def test_the_asset_is_declared_only_when_the_task_waits() -> None:

@@ -306,3 +306,21 @@ def test_evaluation_compares_the_tuned_endpoint_with_the_base_model(
     base = summary["models"]["baseline"]["scores"]["exact_match"]
     assert tuned > base
     assert summary["quality_gate"]["passed"] is True
+
+
+def test_vertex_model_names_are_checked_when_the_dag_is_parsed() -> None:
+    from airflow_provider_tunedmodels.operators.vertex_models import VertexGenerateContentOperator
+
+    with pytest.raises(ValueError, match="neither a base model id"):
+        VertexGenerateContentOperator(task_id="g", model="models/x", prompt="hi")
+    with pytest.raises(ValueError, match="served through its endpoint"):
+        VertexEvaluateOperator(
+            task_id="e",
+            tuned_model_name="projects/p/locations/l/models/1",
+            eval_set=[{"input": "a", "output": "b"}],
+            results_path="r.jsonl",
+        )
+    fine = VertexGenerateContentOperator(
+        task_id="g", model="projects/p/locations/l/endpoints/1", prompt="hi"
+    )
+    assert fine.model.endswith("/endpoints/1")

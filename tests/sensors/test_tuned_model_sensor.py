@@ -75,6 +75,27 @@ def test_needs_a_model_or_an_operation() -> None:
         TunedModelSensor(task_id="wait")
 
 
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"tuned_model_name": "tunedModels/m1/permissions/p1"},
+            "tuned_model_name: 'tunedModels/m1/permissions/p1' is the name of a permission",
+        ),
+        (
+            {"operation_name": "tunedModels/m1"},
+            "operation_name: 'tunedModels/m1' is the name of a tuned model",
+        ),
+    ],
+)
+def test_a_literal_name_of_another_kind_fails_when_the_dag_is_parsed(
+    kwargs: dict[str, str], message: str
+) -> None:
+    with pytest.raises(ValueError, match=message):
+        TunedModelSensor(task_id="wait", **kwargs)
+    TunedModelSensor(task_id="wait", tuned_model_name="{{ ti.xcom_pull(task_ids='t') }}")
+
+
 def test_template_fields() -> None:
     assert set(TunedModelSensor.template_fields) == {"tuned_model_name", "operation_name"}
 
