@@ -27,9 +27,14 @@ with DAG(
 
     @task
     def promoted_model(**context: Any) -> str:
-        """The model named by the newest event on the asset that triggered this run."""
+        """The model named by the newest event on the asset that triggered this run.
+
+        A run can consume several events (those published since the previous run, also while
+        the DAG was paused), and they come in no particular order.
+        """
         events = context["triggering_asset_events"][SUPPORT_ROUTER]
-        return str(events[-1].extra["tuned_model"])
+        newest = max(events, key=lambda event: event.timestamp)
+        return str(newest.extra["tuned_model"])
 
     model = promoted_model()
     answers = GenerateContentOperator(

@@ -7,6 +7,8 @@ is set here, before any test module imports Airflow: tests never touch
 
 from __future__ import annotations
 
+import functools
+import logging
 import os
 import shutil
 import subprocess
@@ -27,6 +29,9 @@ os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(_HOME / "dags")
 os.environ["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] = f"sqlite:///{_HOME / 'airflow.db'}"
 os.environ.pop("AIRFLOW_CONN_GEMINI_TUNED_MODELS_DEFAULT", None)
+# Alembic logs every plugin it sets up at INFO; Airflow 3.1 prints those lines when the test
+# session ends, after pytest's summary.
+logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @pytest.fixture(scope="session")
@@ -44,7 +49,22 @@ def airflow_db() -> Path:
             env=os.environ.copy(),
         )
         marker.touch()
+    _build_the_in_process_execution_api_once()
     return _HOME
+
+
+def _build_the_in_process_execution_api_once() -> None:
+    """Make ``dag.test()`` build Airflow's in-process execution API once per process.
+
+    Newer Airflow releases cache it; 3.1 builds a new one, with all its versioned routes, for
+    every task it runs, which costs seconds of CPU per task. The cache does what they do.
+    """
+    from airflow.sdk.execution_time import supervisor
+
+    if not hasattr(supervisor.in_process_api_server, "cache_info"):
+        supervisor.in_process_api_server = functools.lru_cache(maxsize=1)(
+            supervisor.in_process_api_server
+        )
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -72,21 +92,28 @@ def emulator() -> Iterator[RunningEmulator]:
         yield running
 
 
+#: Skips that leave a part of the project untested: the text their reason contains, and
+#: what the summary names as untested.
+_UNTESTED = {
+    "celery topology not run": "the production topology (PostgreSQL metadata database, "
+    "CeleryExecutor, Redis broker)",
+    "google-cloud-aiplatform client not tested": "Google's google-cloud-aiplatform client "
+    "against the emulator",
+}
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say plainly when the production topology (PostgreSQL + Celery + Redis) did not run."""
-    skipped = terminalreporter.stats.get("skipped", [])
-    reasons = sorted(
-        {
-            str(report.longrepr[2]).removeprefix("Skipped: ")
-            for report in skipped
-            if isinstance(report.longrepr, tuple)
-            and "celery topology not run" in str(report.longrepr[2])
-        }
-    )
-    for reason in reasons:
-        terminalreporter.write_line(
-            f"NOTE: the production topology (PostgreSQL metadata database, CeleryExecutor, "
-            f"Redis broker) was NOT tested on this machine: {reason}",
-            yellow=True,
-            bold=True,
-        )
+    """Say plainly when a part of the project was not tested on this machine, and why."""
+    skipped = [
+        str(report.longrepr[2]).removeprefix("Skipped: ")
+        for report in terminalreporter.stats.get("skipped", [])
+        if isinstance(report.longrepr, tuple)
+    ]
+    for marker, what in _UNTESTED.items():
+        for reason in sorted({reason for reason in skipped if marker in reason}):
+            why = reason.partition(f"{marker}: ")[2] or reason
+            terminalreporter.write_line(
+                f"NOTE: {what} was NOT tested on this machine: {why}",
+                yellow=True,
+                bold=True,
+            )

@@ -8,8 +8,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.hooks.gemini import GEMINI_CONNECTION
 
@@ -26,16 +24,31 @@ def airflow_cli(*args: str, home: Path) -> str:
     return result.stdout
 
 
-def test_providers_list_and_hooks_show_the_provider(tmp_path: Path) -> None:
+def test_airflow_providers_list_shows_the_provider(tmp_path: Path) -> None:
     providers = json.loads(airflow_cli("providers", "list", "-o", "json", home=tmp_path))
     ours = [p for p in providers if p["package_name"] == "airflow-provider-tunedmodels"]
     assert len(ours) == 1
     assert ours[0]["version"] == "0.1.0"
-    hooks = json.loads(airflow_cli("providers", "hooks", "-o", "json", home=tmp_path))
-    gemini = [h for h in hooks if h["connection_type"] == "gemini_tuned_models"]
-    assert gemini[0]["class"] == "airflow_provider_tunedmodels.hooks.gemini.GeminiTunedModelsHook"
-    links = airflow_cli("providers", "links", "-o", "json", home=tmp_path)
-    assert "airflow_provider_tunedmodels.links.TunedModelLink" in links
+
+
+def test_the_providers_manager_registers_the_hook_and_the_extra_link() -> None:
+    """What ``airflow providers hooks`` and ``airflow providers links`` list, read in-process."""
+    from airflow.providers_manager import ProvidersManager
+
+    manager = ProvidersManager()
+    hook = manager.hooks["gemini_tuned_models"]
+    assert hook is not None
+    assert hook.hook_class_name == (
+        "airflow_provider_tunedmodels.hooks.gemini.GeminiTunedModelsHook"
+    )
+    assert hook.package_name == "airflow-provider-tunedmodels"
+    assert "airflow_provider_tunedmodels.links.TunedModelLink" in manager.extra_links_class_names
+    assert "airflow_provider_tunedmodels.links.TuningJobLink" in manager.extra_links_class_names
+    vertex = manager.hooks["vertex_ai_tuning"]
+    assert vertex is not None
+    assert vertex.hook_class_name == (
+        "airflow_provider_tunedmodels.hooks.vertex_ai.VertexTuningJobsHook"
+    )
 
 
 def test_the_api_key_is_registered_with_airflows_secrets_masker() -> None:
@@ -53,16 +66,35 @@ def test_the_api_key_is_registered_with_airflows_secrets_masker() -> None:
     assert _secrets_masker().redact(f"calling with {key}") == "calling with ***"
 
 
-@pytest.mark.parametrize(
-    "module", ["operators.tuned_model", "operators.evaluate", "sensors.tuned_model"]
+#: Modules a DAG file imports, which must not load the HTTP stack (only a running task does).
+OPERATOR_MODULES = ("operators.tuned_model", "operators.evaluate", "sensors.tuned_model")
+#: Module prefixes of the HTTP stack: google-auth, the hook, the REST client, the wire models.
+HTTP_STACK = (
+    "google.auth",
+    "airflow_provider_tunedmodels.hooks",
+    "airflow_provider_tunedmodels.core.http",
+    "airflow_provider_tunedmodels.models.tuned_model",
 )
-def test_operator_modules_do_not_import_the_http_stack(module: str) -> None:
-    code = (
-        "import sys, airflow.sdk; before = set(sys.modules); "
-        f"import airflow_provider_tunedmodels.{module}; "
-        "added = set(sys.modules) - before; "
-        "print(sorted(m for m in added if m.startswith(('google.auth', 'airflow_provider_tunedmodels.hooks', "
-        "'airflow_provider_tunedmodels.core.http', 'airflow_provider_tunedmodels.models.tuned_model'))))"
+# One fresh interpreter for all three: whatever one of them loads stays loaded, so each import
+# is charged with what it added, and anything of the HTTP stack shows up under its culprit.
+_IMPORT_PROBE = """
+import importlib, json, sys
+import airflow.sdk
+added = {}
+for module in sys.argv[1:]:
+    before = set(sys.modules)
+    importlib.import_module("airflow_provider_tunedmodels." + module)
+    added[module] = sorted(m for m in set(sys.modules) - before if m.startswith(%r))
+print(json.dumps(added))
+"""
+
+
+def test_operator_modules_do_not_import_the_http_stack() -> None:
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE % (HTTP_STACK,), *OPERATOR_MODULES],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip().splitlines()[-1] == "[]"
+    added = json.loads(out.stdout.strip().splitlines()[-1])
+    assert added == {module: [] for module in OPERATOR_MODULES}

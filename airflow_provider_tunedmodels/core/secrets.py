@@ -36,11 +36,6 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
 def _airflow_mask_secret() -> Callable[[str], None] | None:
     try:
         from airflow.sdk.log import mask_secret as masker
-    except ImportError:  # Airflow before 3.1
-        try:
-            from airflow.sdk.execution_time.secrets_masker import (  # type: ignore[no-redef]
-                mask_secret as masker,
-            )
-        except ImportError:
-            return None
+    except ImportError:  # Airflow is not installed: nothing to register with
+        return None
     return masker

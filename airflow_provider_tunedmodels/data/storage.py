@@ -14,7 +14,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, Union, cast
+from typing import TYPE_CHECKING, Any, BinaryIO, TextIO, TypeGuard, Union, cast
 
 if TYPE_CHECKING:
     from types import TracebackType
@@ -26,6 +26,7 @@ __all__ = [
     "AtomicTextWriter",
     "Location",
     "describe_location",
+    "is_local_path",
     "is_object_storage_path",
     "open_binary",
     "open_text",
@@ -52,6 +53,16 @@ def is_object_storage_path(value: object) -> bool:
     return module is not None and isinstance(value, module.ObjectStoragePath)
 
 
+def is_local_path(value: object) -> TypeGuard[Path]:
+    """Return whether ``value`` is a plain local :class:`~pathlib.Path`, not a URI's path.
+
+    On Airflow 3.1 ``ObjectStoragePath`` is itself a ``pathlib.Path`` subclass, even for
+    ``s3://`` or ``file://`` URIs, so ``isinstance(value, Path)`` alone would let a URI
+    reach :func:`open` or :func:`os.replace`.
+    """
+    return isinstance(value, Path) and not is_object_storage_path(value)
+
+
 def resolve_location(location: Location) -> Path | ObjectStoragePath:
     """Turn ``location`` into a :class:`~pathlib.Path` or an ``ObjectStoragePath``.
 
@@ -73,14 +84,14 @@ def resolve_location(location: Location) -> Path | ObjectStoragePath:
 
 def describe_location(location: Path | ObjectStoragePath) -> str:
     """Return a JSON-safe string for ``location``: an absolute file path or a URI."""
-    if isinstance(location, Path):
+    if is_local_path(location):
         return str(location.absolute())
     return str(location)
 
 
 def open_binary(location: Path | ObjectStoragePath) -> BinaryIO:
     """Open ``location`` for reading bytes."""
-    if isinstance(location, Path):
+    if is_local_path(location):
         return location.open("rb")
     remote: Any = location  # ObjectStoragePath.open is not annotated
     return cast("BinaryIO", remote.open("rb"))
@@ -91,7 +102,7 @@ def open_text(location: Path | ObjectStoragePath, *, newline: str | None = None)
 
     ``newline`` is passed to the text layer; the CSV reader needs ``""``.
     """
-    if isinstance(location, Path):
+    if is_local_path(location):
         return location.open("r", encoding=READ_ENCODING, newline=newline)
     remote: Any = location  # ObjectStoragePath.open is not annotated
     return cast("TextIO", remote.open("r", encoding=READ_ENCODING, newline=newline))
@@ -155,11 +166,12 @@ class AtomicTextWriter:
         if self._file is None:
             raise RuntimeError("AtomicTextWriter must be used as a context manager")
         self._file.close()
-        if isinstance(self._temporary, Path):
+        if is_local_path(self._temporary):
             os.replace(self._temporary, cast("Path", self.target))
         else:
+            temporary = cast("ObjectStoragePath", self._temporary)
             target = cast("ObjectStoragePath", self.target)
-            self._temporary.fs.mv(self._temporary.path, target.path)
+            temporary.fs.mv(temporary.path, target.path)
         self._committed = True
 
     def discard(self) -> None:
@@ -167,18 +179,20 @@ class AtomicTextWriter:
         if self._file is not None:
             self._file.close()
             self._file = None
-        if isinstance(self._temporary, Path):
+        if is_local_path(self._temporary):
             self._temporary.unlink(missing_ok=True)
             return
+        temporary = cast("ObjectStoragePath", self._temporary)
         with contextlib.suppress(FileNotFoundError):
-            self._temporary.fs.rm(self._temporary.path)
+            temporary.fs.rm(temporary.path)
 
     def _open_temporary(self) -> BinaryIO:
-        if isinstance(self._temporary, Path):
+        if is_local_path(self._temporary):
             self._temporary.parent.mkdir(parents=True, exist_ok=True)
             # "x" refuses to reuse an existing name; the file gets the usual umask mode.
             return self._temporary.open("xb")
-        if self._temporary.protocol in _LOCAL_PROTOCOLS:
-            self._temporary.parent.mkdir(parents=True, exist_ok=True)
+        temporary = cast("ObjectStoragePath", self._temporary)
+        if temporary.protocol in _LOCAL_PROTOCOLS:
+            temporary.parent.mkdir(parents=True, exist_ok=True)
         # The file system is used directly so that lineage records only the final file.
-        return cast("BinaryIO", self._temporary.fs.open(self._temporary.path, "wb"))
+        return cast("BinaryIO", temporary.fs.open(temporary.path, "wb"))

@@ -26,11 +26,13 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any, ClassVar, Literal, TypeVar
 
+from airflow.sdk import BaseHook
+
+from airflow_provider_tunedmodels._compat import aget_connection
 from airflow_provider_tunedmodels.core.calls import ApiCall
 from airflow_provider_tunedmodels.core.errors import ConfigurationError
 from airflow_provider_tunedmodels.core.http import AsyncRestClient, RestClient
 from airflow_provider_tunedmodels.core.settings import ClientSettings, ConnectionDefaults
-from airflow_provider_tunedmodels.hooks._compat import BaseHook
 
 __all__ = [
     "JobOutcome",
@@ -181,7 +183,7 @@ class TuningJobHook(BaseHook):
     async def asettings(self) -> ClientSettings:
         """Client settings, read from the connection without blocking the event loop."""
         if self._settings is None:
-            connection = await _aget_connection(self.conn_id)
+            connection = await aget_connection(self.conn_id)
             self._settings = self.settings_from_connection(connection)
         return self._settings
 
@@ -288,12 +290,3 @@ class TuningJobHook(BaseHook):
     def asset_event_extra(self, result: Mapping[str, Any], *, reused: bool) -> dict[str, Any]:
         """What an asset event about the finished job carries (JSON-safe)."""
         raise NotImplementedError
-
-
-async def _aget_connection(conn_id: str) -> Any:
-    aget = getattr(BaseHook, "aget_connection", None)
-    if aget is not None:
-        return await aget(conn_id)
-    from asgiref.sync import sync_to_async
-
-    return await sync_to_async(BaseHook.get_connection)(conn_id)

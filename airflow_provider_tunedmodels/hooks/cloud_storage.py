@@ -26,6 +26,9 @@ from functools import cached_property
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlsplit
 
+from airflow.sdk import BaseHook
+
+from airflow_provider_tunedmodels._compat import aget_connection
 from airflow_provider_tunedmodels.core.calls import ApiCall
 from airflow_provider_tunedmodels.core.errors import (
     ConfigurationError,
@@ -41,7 +44,6 @@ from airflow_provider_tunedmodels.data.storage import (
     resolve_location,
 )
 from airflow_provider_tunedmodels.hooks import storage_calls as calls
-from airflow_provider_tunedmodels.hooks._compat import BaseHook, aget_connection
 from airflow_provider_tunedmodels.hooks.staging import (
     DEFAULT_CHUNK_SIZE,
     MULTIPART_LIMIT,

@@ -173,7 +173,7 @@ def bad_input_fails_the_task() -> Iterator[None]:
 
     The cause is not chained: its message is the same, and the task log would show it twice.
     """
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow_provider_tunedmodels._compat import AirflowFailException
 
     try:
         yield

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow.sdk.exceptions import AirflowFailException
+from airflow_provider_tunedmodels._compat import AirflowFailException
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

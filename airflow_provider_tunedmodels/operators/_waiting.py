@@ -82,7 +82,7 @@ def wait_on_worker(
 
 def raise_for_outcome(status: JobStatus) -> None:
     """Fail the task (without retries) unless the job succeeded."""
-    from airflow.sdk.exceptions import AirflowFailException
+    from airflow_provider_tunedmodels._compat import AirflowFailException
 
     if status.outcome != "succeeded":
         raise AirflowFailException(status.failure_message())
@@ -97,8 +97,7 @@ def checked_event(
     (retries allowed: a retry re-attaches to the still-running job); ``error``
     raises :class:`~airflow_provider_tunedmodels.tuning_policy.TuningWaitError`.
     """
-    from airflow.sdk.exceptions import AirflowFailException
-
+    from airflow_provider_tunedmodels._compat import AirflowFailException
     from airflow_provider_tunedmodels.tuning_policy import TuningWaitError, validate_trigger_event
 
     checked = validate_trigger_event(event)

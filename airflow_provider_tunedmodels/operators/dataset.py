@@ -119,8 +119,7 @@ class PrepareTuningDatasetOperator(BaseOperator):
 
     def execute(self, context: Context) -> dict[str, Any]:
         """Prepare the dataset and return its statistics (pushed to XCom)."""
-        from airflow.sdk.exceptions import AirflowFailException
-
+        from airflow_provider_tunedmodels._compat import AirflowFailException
         from airflow_provider_tunedmodels.data import DatasetError, prepare_tuning_dataset
 
         try:

@@ -14,8 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
-
+from airflow_provider_tunedmodels._compat import AirflowException, AirflowFailException
 from airflow_provider_tunedmodels.evaluation.metrics import METRICS
 from airflow_provider_tunedmodels.operators._base import GeminiBaseOperator
 

@@ -220,7 +220,7 @@ class TunedModelPermissionsOperator(GeminiBaseOperator):
             )
 
     def _fail(self, message: str) -> NoReturn:
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow_provider_tunedmodels._compat import AirflowFailException
 
         raise AirflowFailException(message)
 

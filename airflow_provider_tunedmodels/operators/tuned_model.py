@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow.sdk import conf
-
+from airflow_provider_tunedmodels._compat import conf
 from airflow_provider_tunedmodels.links import (
     PUSHED_URL_ATTRIBUTE,
     TUNED_MODEL_URL_XCOM_KEY,
@@ -352,8 +351,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         )
 
     def _create_or_adopt(self, tuned_model_id: str, request: TunedModel) -> _Started:
-        from airflow.sdk.exceptions import AirflowFailException
-
+        from airflow_provider_tunedmodels._compat import AirflowFailException
         from airflow_provider_tunedmodels.core.errors import AlreadyExistsError, NotFoundError
         from airflow_provider_tunedmodels.hooks.gemini_jobs import status_from_operation
 
@@ -380,8 +378,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         return _Started(status_from_operation(operation, f"tunedModels/{tuned_model_id}"), False)
 
     def _adopt(self, model: TunedModel, request: TunedModel) -> _Started:
-        from airflow.sdk.exceptions import AirflowFailException
-
+        from airflow_provider_tunedmodels._compat import AirflowFailException
         from airflow_provider_tunedmodels.hooks.gemini_jobs import status_from_model
         from airflow_provider_tunedmodels.operators._reuse import request_differences
 
@@ -630,8 +627,7 @@ def _check_model_name_argument(operator: Any) -> None:
 
 def _model_name_argument(operator: Any) -> str:
     """The rendered ``tuned_model_name`` as a full name; a wrong one fails the task at once."""
-    from airflow.sdk.exceptions import AirflowFailException
-
+    from airflow_provider_tunedmodels._compat import AirflowFailException
     from airflow_provider_tunedmodels.core.errors import InvalidRequestError
     from airflow_provider_tunedmodels.models.names import TUNED_MODEL
     from airflow_provider_tunedmodels.operators._arguments import name_argument

@@ -11,8 +11,7 @@ from collections.abc import Mapping, Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
-from airflow.sdk import conf
-
+from airflow_provider_tunedmodels._compat import conf
 from airflow_provider_tunedmodels.core.polling import DEFAULT_WAIT_TIMEOUT
 from airflow_provider_tunedmodels.defaults import VERTEX_CONN_ID
 from airflow_provider_tunedmodels.links import (
@@ -291,8 +290,7 @@ class CreateTuningJobOperator(VertexBaseOperator):
         setattr(self, PUSHED_URL_ATTRIBUTE, url)
 
     def _finish(self, context: Context, job_name: str, *, reused: bool) -> dict[str, Any]:
-        from airflow.sdk.exceptions import AirflowFailException
-
+        from airflow_provider_tunedmodels._compat import AirflowFailException
         from airflow_provider_tunedmodels.assets import attach_asset_events
         from airflow_provider_tunedmodels.operators._vertex_request import dropped_examples
 

@@ -6,8 +6,9 @@ import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from airflow.sdk import BaseSensorOperator, PokeReturnValue, conf
+from airflow.sdk import BaseSensorOperator, PokeReturnValue
 
+from airflow_provider_tunedmodels._compat import conf
 from airflow_provider_tunedmodels.operators._base import TuningBaseOperator
 
 if TYPE_CHECKING:
@@ -79,8 +80,7 @@ class TuningJobSensor(BaseSensorOperator, TuningBaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any] | None = None) -> Any:
         """Resume after the trigger fired: validate the event, then succeed or raise."""
-        from airflow.sdk.exceptions import AirflowSensorTimeout
-
+        from airflow_provider_tunedmodels._compat import AirflowSensorTimeout
         from airflow_provider_tunedmodels.operators._waiting import checked_event
 
         checked = checked_event(event, timeout_error=AirflowSensorTimeout)

@@ -120,8 +120,7 @@ class TuningJobTrigger(BaseTrigger):
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         """Poll until the job finishes, fails or the deadline passes; yield one event."""
-        from airflow.sdk.exceptions import AirflowNotFoundException
-
+        from airflow_provider_tunedmodels._compat import AirflowNotFoundException
         from airflow_provider_tunedmodels.core.errors import ConfigurationError
         from airflow_provider_tunedmodels.hooks.base import import_hook_class
         from airflow_provider_tunedmodels.triggers.hook_pool import shared_hook

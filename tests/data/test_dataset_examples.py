@@ -230,6 +230,16 @@ class TestObjectStoragePath:
         )
         assert sorted(path.name for path in (tmp_path / "nested").iterdir()) == ["out.jsonl"]
 
+    def test_only_a_plain_path_counts_as_local(self, tmp_path: Path) -> None:
+        # On Airflow 3.1 an ObjectStoragePath is also a pathlib.Path.
+        from airflow.sdk import ObjectStoragePath
+
+        from airflow_provider_tunedmodels.data.storage import is_local_path
+
+        assert is_local_path(tmp_path)
+        assert not is_local_path(ObjectStoragePath(f"file://{tmp_path}"))
+        assert not is_local_path(str(tmp_path))
+
     def test_replaces_an_existing_file_through_a_uri(self, tmp_path: Path) -> None:
         target = tmp_path / "out.jsonl"
         target.write_text("old\n", encoding="utf-8")

@@ -1,8 +1,12 @@
 """Fixtures that start one real Airflow cluster per test module and topology.
 
-Request ``airflow_cluster`` in a test module to run every test of that module on both
-topologies. The cluster is started once per module and topology (module scope), and the
-component logs are appended to the report of any failing test that used it.
+Request ``airflow_cluster`` in a test module to run its tests on both topologies; a test
+marked ``@pytest.mark.topologies("local")`` runs on the named ones only. The cluster is
+started once per module and topology (module scope), and the component logs are appended to
+the report of any failing test that used it.
+
+Tests marked ``harness`` test this harness itself, not the provider: they run only when asked
+for with ``-m harness`` (after a change to the harness), never by default.
 
 Which DAGs the cluster parses comes from the module-level ``DAGS_FOLDER`` of the test module
 (default: ``tests/e2e/dags``), so a module for other DAGs only needs to set that constant. A module
@@ -71,8 +75,25 @@ def topology(request: pytest.FixtureRequest) -> Iterator[Topology]:
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
-    if "topology" in metafunc.fixturenames:
-        metafunc.parametrize("topology", TOPOLOGIES, indirect=True, scope="module")
+    """Run each cluster test on the topologies its ``topologies`` marker names (default: all)."""
+    if "topology" not in metafunc.fixturenames:
+        return
+    marker = metafunc.definition.get_closest_marker("topologies")
+    names = marker.args if marker is not None else TOPOLOGIES
+    unknown = sorted(set(names) - set(TOPOLOGIES))
+    if unknown:
+        raise pytest.UsageError(f"unknown topologies {unknown} on {metafunc.definition.nodeid}")
+    metafunc.parametrize("topology", names, indirect=True, scope="module")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Leave out the harness's own tests unless the ``-m`` expression names ``harness``."""
+    if "harness" in (config.getoption("markexpr") or ""):
+        return
+    harness = [item for item in items if item.get_closest_marker("harness") is not None]
+    if harness:
+        config.hook.pytest_deselected(items=harness)
+        items[:] = [item for item in items if item.get_closest_marker("harness") is None]
 
 
 @pytest.fixture(scope="module")

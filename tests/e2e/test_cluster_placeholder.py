@@ -1,5 +1,7 @@
-"""End-to-end scenarios on real Airflow components, with the placeholder deferring DAG.
+"""The harness's own tests: end-to-end scenarios with the placeholder deferring DAG.
 
+They exercise no provider code, so they are marked ``harness`` and run only with
+``-m harness``, after a change to the harness (``cluster.py``, ``conftest.py``, ``proofs.py``).
 Every test runs on both topologies (see ``conftest.py``): ``local`` (SQLite, LocalExecutor) and
 ``celery`` (PostgreSQL, CeleryExecutor with Redis, separate worker). One cluster per topology
 serves all tests of this module; each test triggers runs of its own, so the tests do not depend
@@ -32,7 +34,7 @@ ASSET_URI = "file:///e2e/placeholder/result.json"
 DEFAULT_WAIT_SECONDS = 8  # the DAG's ``wait_seconds`` param
 BACKFILL_DATES = [datetime(2024, 1, day, tzinfo=timezone.utc) for day in (1, 2, 3)]
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(480)]
+pytestmark = [pytest.mark.e2e, pytest.mark.harness, pytest.mark.timeout(480)]
 
 
 @pytest.fixture(scope="module")

@@ -1,13 +1,19 @@
 """End-to-end runs of the example pipeline (``example_dags/``) on real Airflow components.
 
-Every test runs on both topologies (see ``conftest.py``). Each topology gets one cluster, which
-parses a copy of ``example_dags/`` (with its ``data/``), and one emulator process on loopback
-that the cluster's default ``gemini_tuned_models`` connection points at.
+The scenarios where the executor matters (a triggered run that defers to the triggerer and is
+resumed by a worker; the triggerer killed mid-deferral) run on both topologies (see
+``conftest.py``); the others (backfill and rerun, injected API faults) run on the local one
+only. Each topology gets one cluster, which parses a copy of ``example_dags/`` (with its
+``data/``), and one emulator process on loopback that the cluster's default
+``gemini_tuned_models`` connection points at.
 
 The tuned model's id is deterministic per logical date, so each scenario uses logical dates of
 its own and finds its models by date. Unpausing the ``@daily`` pipeline makes the scheduler start
 one scheduled run at once (the latest interval, today's date); it tunes a model of that date,
-which no scenario counts, and the backfill scenario waits for it to finish before counting.
+which no scenario counts. It runs alongside the first scenario; the backfill scenario waits for
+it to finish before counting models, and the triggered-run scenario, which comes last, before
+letting asset events start smoke tests (two events of one asset published at the same moment
+can leave one of them without a run).
 
 Tuning has 63 steps (332 training examples, 3 epochs, batch size 16) of ``STEP_SECONDS``, so a
 model is ACTIVE about 13 s after ``tune`` created it, several seconds after ``wait_for_tuning``
@@ -260,7 +266,8 @@ def _assert_smoke_test_ran_for(cluster: AirflowCluster, event: dict[str, Any]) -
     assert cluster.dag_run(SMOKE_TEST, run_id)["run_type"] == "asset_triggered"
     assert cluster.wait_for_dag_run(SMOKE_TEST, run_id) == "success"
     _assert_every_task_succeeded(cluster, SMOKE_TEST, run_id, SMOKE_TEST_TASKS)
-    # The run may also have consumed the scheduled run's event; it tests the newest one.
+    # The run may also have consumed earlier events, published while the smoke test was paused;
+    # it tests the newest one.
     consumed = cluster.upstream_asset_events(SMOKE_TEST, run_id)
     assert event["id"] in {e["id"] for e in consumed}
     newest = max(consumed, key=lambda e: (e["timestamp"], e["id"]))
@@ -289,73 +296,7 @@ def _successful_backfill_run_ids(cluster: AirflowCluster) -> list[str]:
 # ---------------------------------------------------------------------------------- scenarios
 
 
-def test_triggered_run_defers_resumes_and_publishes_the_model(
-    cluster: AirflowCluster, emulator: RunningEmulator, hook: GeminiTunedModelsHook
-) -> None:
-    model = _expected_model(TRIGGERED_DAY)
-    # Asset events only queue runs of DAGs that are unpaused when the event is emitted.
-    cluster.set_paused(SMOKE_TEST, paused=False)
-    try:
-        run_id = cluster.trigger_dag_run(PIPELINE, logical_date=TRIGGERED_DAY)
-        deferral = cluster.wait_for_deferral(PIPELINE, run_id, WAIT)
-        assert cluster.wait_for_dag_run(PIPELINE, run_id) == "success"
-
-        _assert_every_task_succeeded(cluster, PIPELINE, run_id, PIPELINE_TASKS)
-        triggerer = cluster.current_job_id(TRIGGERER)
-        assert deferral.triggerer_job_id == triggerer
-        _assert_resumed_through_triggerer(
-            cluster, run_id, deferral, fired_by=triggerer, model=model
-        )
-        _assert_tune_outputs(cluster, emulator, run_id, model)
-        scores = _assert_quality_gate_passed(cluster, run_id, model)
-        event = _assert_published(cluster, run_id, model)
-        assert event["extra"]["scores"] == scores
-        assert_ran_on_the_topologys_workers(cluster, PIPELINE, run_id)
-        _assert_smoke_test_ran_for(cluster, event)
-    finally:
-        cluster.set_paused(SMOKE_TEST, paused=True)  # later scenarios need no smoke tests
-
-    assert _models_of_day(hook, TRIGGERED_DAY) == [model]
-    # ``promote`` and ``share_with_support_team`` changed that model.
-    promoted = hook.get_tuned_model(model)
-    assert (promoted.description or "").startswith(f"Promoted {TRIGGERED_DAY:%Y-%m-%d}.")
-    grants = {grant.email_address: grant.role for grant in hook.iter_permissions(model)}
-    assert grants[SUPPORT_TEAM] == "READER"
-
-
-def test_backfill_then_rerun_tunes_exactly_one_model_per_day(
-    cluster: AirflowCluster, hook: GeminiTunedModelsHook
-) -> None:
-    _wait_until_no_pipeline_run_is_active(cluster)  # nothing else may create a model meanwhile
-    before = _created_at(hook)
-    expected = {_expected_model(day) for day in BACKFILL_DAYS}
-
-    backfill = cluster.create_backfill(PIPELINE, BACKFILL_DAYS[0], BACKFILL_DAYS[-1])
-    cluster.wait_for_backfill(backfill["id"])
-    run_ids = _successful_backfill_run_ids(cluster)
-    created = {name: at for name, at in _created_at(hook).items() if name not in before}
-    assert set(created) == expected
-
-    for run_id in run_ids:
-        cluster.clear_dag_run(PIPELINE, run_id)
-    for run_id in run_ids:
-        assert cluster.wait_for_dag_run(PIPELINE, run_id) == "success"
-
-    # The rerun reused the three runs, and each second try of ``tune`` adopted its day's model.
-    assert _successful_backfill_run_ids(cluster) == run_ids
-    for run_id, day in zip(run_ids, BACKFILL_DAYS, strict=True):
-        model = _expected_model(day)
-        tries = cluster.task_instance_tries(PIPELINE, run_id, TUNE)
-        assert [(t["try_number"], t["state"]) for t in tries] == [(1, "success"), (2, "success")]
-        assert f"Reusing {model}" in cluster.task_log(PIPELINE, run_id, TUNE, try_number=2)
-        assert cluster.xcom(PIPELINE, run_id, TUNE, key="tuned_model_name") == model
-    # Backfill and rerun together created exactly three models, one per day: the rerun created
-    # none and replaced none (the same creation times).
-    assert _created_at(hook) == {**before, **created}
-    for day in BACKFILL_DAYS:
-        assert _models_of_day(hook, day) == [_expected_model(day)]
-
-
+@pytest.mark.topologies("local", "celery")
 def test_killed_triggerer_mid_tuning_is_replaced_and_the_run_succeeds(
     cluster: AirflowCluster, hook: GeminiTunedModelsHook
 ) -> None:
@@ -391,6 +332,41 @@ def test_killed_triggerer_mid_tuning_is_replaced_and_the_run_succeeds(
     assert _models_of_day(hook, KILLED_TRIGGERER_DAY) == [model]
 
 
+@pytest.mark.topologies("local")
+def test_backfill_then_rerun_tunes_exactly_one_model_per_day(
+    cluster: AirflowCluster, hook: GeminiTunedModelsHook
+) -> None:
+    _wait_until_no_pipeline_run_is_active(cluster)  # nothing else may create a model meanwhile
+    before = _created_at(hook)
+    expected = {_expected_model(day) for day in BACKFILL_DAYS}
+
+    backfill = cluster.create_backfill(PIPELINE, BACKFILL_DAYS[0], BACKFILL_DAYS[-1])
+    cluster.wait_for_backfill(backfill["id"])
+    run_ids = _successful_backfill_run_ids(cluster)
+    created = {name: at for name, at in _created_at(hook).items() if name not in before}
+    assert set(created) == expected
+
+    for run_id in run_ids:
+        cluster.clear_dag_run(PIPELINE, run_id)
+    for run_id in run_ids:
+        assert cluster.wait_for_dag_run(PIPELINE, run_id) == "success"
+
+    # The rerun reused the three runs, and each second try of ``tune`` adopted its day's model.
+    assert _successful_backfill_run_ids(cluster) == run_ids
+    for run_id, day in zip(run_ids, BACKFILL_DAYS, strict=True):
+        model = _expected_model(day)
+        tries = cluster.task_instance_tries(PIPELINE, run_id, TUNE)
+        assert [(t["try_number"], t["state"]) for t in tries] == [(1, "success"), (2, "success")]
+        assert f"Reusing {model}" in cluster.task_log(PIPELINE, run_id, TUNE, try_number=2)
+        assert cluster.xcom(PIPELINE, run_id, TUNE, key="tuned_model_name") == model
+    # Backfill and rerun together created exactly three models, one per day: the rerun created
+    # none and replaced none (the same creation times).
+    assert _created_at(hook) == {**before, **created}
+    for day in BACKFILL_DAYS:
+        assert _models_of_day(hook, day) == [_expected_model(day)]
+
+
+@pytest.mark.topologies("local")
 def test_pipeline_succeeds_through_injected_api_faults_without_duplicates(
     cluster: AirflowCluster, emulator: RunningEmulator, hook: GeminiTunedModelsHook
 ) -> None:
@@ -410,3 +386,40 @@ def test_pipeline_succeeds_through_injected_api_faults_without_duplicates(
     assert "HTTP 429; attempt" in logs
     _assert_published(cluster, run_id, model)
     assert _models_of_day(hook, FAULTS_DAY) == [model]
+
+
+@pytest.mark.topologies("local", "celery")
+def test_triggered_run_defers_resumes_and_publishes_the_model(
+    cluster: AirflowCluster, emulator: RunningEmulator, hook: GeminiTunedModelsHook
+) -> None:
+    model = _expected_model(TRIGGERED_DAY)
+    # The scheduled run's asset event must not race this run's one (see the module docstring).
+    _wait_until_no_pipeline_run_is_active(cluster)
+    # Asset events only queue runs of DAGs that are unpaused when the event is emitted.
+    cluster.set_paused(SMOKE_TEST, paused=False)
+    try:
+        run_id = cluster.trigger_dag_run(PIPELINE, logical_date=TRIGGERED_DAY)
+        deferral = cluster.wait_for_deferral(PIPELINE, run_id, WAIT)
+        assert cluster.wait_for_dag_run(PIPELINE, run_id) == "success"
+
+        _assert_every_task_succeeded(cluster, PIPELINE, run_id, PIPELINE_TASKS)
+        triggerer = cluster.current_job_id(TRIGGERER)
+        assert deferral.triggerer_job_id == triggerer
+        _assert_resumed_through_triggerer(
+            cluster, run_id, deferral, fired_by=triggerer, model=model
+        )
+        _assert_tune_outputs(cluster, emulator, run_id, model)
+        scores = _assert_quality_gate_passed(cluster, run_id, model)
+        event = _assert_published(cluster, run_id, model)
+        assert event["extra"]["scores"] == scores
+        assert_ran_on_the_topologys_workers(cluster, PIPELINE, run_id)
+        _assert_smoke_test_ran_for(cluster, event)
+    finally:
+        cluster.set_paused(SMOKE_TEST, paused=True)  # later scenarios need no smoke tests
+
+    assert _models_of_day(hook, TRIGGERED_DAY) == [model]
+    # ``promote`` and ``share_with_support_team`` changed that model.
+    promoted = hook.get_tuned_model(model)
+    assert (promoted.description or "").startswith(f"Promoted {TRIGGERED_DAY:%Y-%m-%d}.")
+    grants = {grant.email_address: grant.role for grant in hook.iter_permissions(model)}
+    assert grants[SUPPORT_TEAM] == "READER"

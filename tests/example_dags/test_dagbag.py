@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -14,7 +16,7 @@ SUPPORT_ROUTER_URI = "gemini-tuned-model://support-router/"
 
 @pytest.fixture(scope="module")
 def dagbag() -> Any:
-    from airflow.dag_processing.dagbag import DagBag
+    from airflow_provider_tunedmodels._compat import DagBag
 
     return DagBag(dag_folder=str(EXAMPLE_DAGS), safe_mode=False)
 
@@ -52,6 +54,28 @@ def test_pipeline_runs_its_tasks_in_the_documented_order(dagbag: Any) -> None:
 def test_smoke_test_is_scheduled_on_the_published_asset(dagbag: Any) -> None:
     dag = dagbag.dags["tuned_model_smoke_test"]
     assert [asset.uri for asset in dag.timetable.asset_condition.objects] == [SUPPORT_ROUTER_URI]
+
+
+def test_smoke_test_tests_the_model_of_the_newest_event(dagbag: Any) -> None:
+    """A run can consume several events, which need not come in time order."""
+
+    class TriggeringEvents:
+        def __init__(self, *events: SimpleNamespace) -> None:
+            self.events = list(events)
+
+        def __getitem__(self, asset: Any) -> list[SimpleNamespace]:
+            assert asset.uri == SUPPORT_ROUTER_URI
+            return self.events
+
+    def event(hour: int, model: str) -> SimpleNamespace:
+        timestamp = datetime(2025, 3, 1, hour, tzinfo=timezone.utc)
+        return SimpleNamespace(timestamp=timestamp, extra={"tuned_model": model})
+
+    promoted_model = dagbag.dags["tuned_model_smoke_test"].get_task("promoted_model")
+    events = TriggeringEvents(
+        event(9, "tunedModels/a"), event(11, "tunedModels/c"), event(10, "tunedModels/b")
+    )
+    assert promoted_model.python_callable(triggering_asset_events=events) == "tunedModels/c"
 
 
 def test_housekeeping_deletes_through_one_mapped_task_per_model(dagbag: Any) -> None:

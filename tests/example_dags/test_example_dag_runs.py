@@ -13,8 +13,8 @@ import pytest
 from airflow_provider_tunedmodels.core.retry import RetryPolicy
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator, run_emulator
 from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
-from tests.dag_runs import copy_dag_file, dags_folder, task_states
-from tests.emulator_support import emulator_hook, use_emulator_connection
+from tests.support.dag_runs import copy_dag_file, dags_folder, task_states
+from tests.support.emulator import emulator_hook, use_emulator_connection
 
 pytestmark = pytest.mark.emulator
 

@@ -19,7 +19,7 @@ from airflow_provider_tunedmodels.core.retry import RetryPolicy
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator, run_emulator
 from airflow_provider_tunedmodels.hooks.vertex_ai import VertexTuningJobsHook
-from tests.dag_runs import copy_dag_file, dags_folder, task_states, xcom_value
+from tests.support.dag_runs import copy_dag_file, dags_folder, task_states, xcom_value
 
 pytestmark = pytest.mark.emulator
 

@@ -15,9 +15,9 @@ import respx
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
 from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
-from tests.emulator_support import fast_retry
+from tests.support.emulator import fast_retry
+from tests.support.tuning_fakes import API_KEY, BASE_URL
 from tests.traffic import Traffic
-from tests.triggers.support import API_KEY, BASE_URL
 
 
 @pytest.fixture

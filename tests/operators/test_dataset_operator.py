@@ -14,7 +14,7 @@ from types import ModuleType
 import pytest
 
 from airflow_provider_tunedmodels.operators.dataset import PrepareTuningDatasetOperator
-from tests.dag_runs import dags_folder, import_dag_file, task_states_and_tries, xcom_value
+from tests.support.dag_runs import dags_folder, import_dag_file, task_states_and_tries, xcom_value
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SUPPORT_TICKETS = REPOSITORY / "example_dags" / "data" / "support_tickets.jsonl"
@@ -57,7 +57,7 @@ class TestOperator:
         assert result["train_path"] == str(tmp_path / "train.jsonl")
 
     def test_bad_data_fails_without_retrying(self, tmp_path: Path) -> None:
-        from airflow.sdk.exceptions import AirflowFailException
+        from airflow_provider_tunedmodels._compat import AirflowFailException
 
         source = write_jsonl(tmp_path / "in.jsonl", [{"input": "q", "output": ""}])
         operator = PrepareTuningDatasetOperator(

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_tunedmodels._compat import AirflowFailException
 from airflow_provider_tunedmodels.core.errors import NotFoundError
 from airflow_provider_tunedmodels.emulator.faults import FaultRule
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
@@ -25,8 +25,8 @@ from airflow_provider_tunedmodels.operators.evaluate import (
     QualityGateFailedError,
     TooManyFailedExamplesError,
 )
-from tests.emulator_support import emulator_hook, fast_retry, train
 from tests.operators.evaluate_support import EXAMPLES, TUNED, evaluate, read_jsonl
+from tests.support.emulator import emulator_hook, fast_retry, train
 from tests.traffic import Traffic
 
 BASELINE = "tunedModels/baseline"

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 import respx
-from airflow.sdk.exceptions import AirflowException, AirflowFailException
 
+from airflow_provider_tunedmodels._compat import AirflowException, AirflowFailException
 from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.operators.evaluate import (
     EvaluateTunedModelOperator,

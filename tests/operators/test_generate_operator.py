@@ -15,16 +15,16 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_tunedmodels._compat import AirflowFailException
 from airflow_provider_tunedmodels.core.errors import InvalidArgumentError
 from airflow_provider_tunedmodels.emulator.faults import FaultRule
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
 from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.operators.generate import GenerateContentOperator
-from tests.emulator_support import emulator_hook, train
 from tests.operators.import_cost import HEAVY_PROVIDER_MODULES, provider_modules_loaded_by
 from tests.operators.wire import answer, received, sent_json
+from tests.support.emulator import emulator_hook, train
 from tests.traffic import Traffic
 
 TUNED = "tunedModels/router"

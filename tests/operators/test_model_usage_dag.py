@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
-from tests.dag_runs import copy_dag_file, dags_folder, task_states
-from tests.emulator_support import emulator_hook, train, use_emulator_connection
+from tests.support.dag_runs import copy_dag_file, dags_folder, task_states
+from tests.support.emulator import emulator_hook, train, use_emulator_connection
 
 DAG_FILE = Path(__file__).parent / "dags" / "use_tuned_model.py"
 

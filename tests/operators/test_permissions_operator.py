@@ -13,14 +13,14 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_tunedmodels._compat import AirflowFailException
 from airflow_provider_tunedmodels.emulator.auth import DEFAULT_USER_EMAIL
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
 from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.operators.permissions import TunedModelPermissionsOperator
-from tests.emulator_support import BASE_MODEL, emulator_hook, train
 from tests.operators.permissions_support import CREATE, LIST, run
+from tests.support.emulator import BASE_MODEL, emulator_hook, train
 from tests.traffic import Traffic
 
 #: The emulator's API key belongs to this user, who owns every model the tests create.

@@ -12,8 +12,8 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from airflow.sdk.exceptions import AirflowFailException
 
+from airflow_provider_tunedmodels._compat import AirflowFailException
 from airflow_provider_tunedmodels.core.errors import AlreadyExistsError, InvalidRequestError
 from airflow_provider_tunedmodels.emulator.auth import DEFAULT_USER_EMAIL
 from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
@@ -21,7 +21,7 @@ from airflow_provider_tunedmodels.operators.permissions import TunedModelPermiss
 from tests.operators.import_cost import HEAVY_PROVIDER_MODULES, provider_modules_loaded_by
 from tests.operators.permissions_support import CREATE, LIST, PERMISSIONS_PATH, run
 from tests.operators.wire import page, received, sent_json
-from tests.triggers.support import error
+from tests.support.tuning_fakes import error
 
 OWNER_PERMISSION = {
     "name": "tunedModels/m1/permissions/owner",

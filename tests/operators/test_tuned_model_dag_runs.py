@@ -16,9 +16,14 @@ import pytest
 
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator, run_emulator
 from airflow_provider_tunedmodels.triggers import TuningJobTrigger
-from tests.dag_runs import asset_event_extras, copy_dag_file, task_states_and_tries, xcom_value
-from tests.emulator_support import emulator_hook, use_emulator_connection
-from tests.triggers.support import LOGICAL_DATE
+from tests.support.dag_runs import (
+    asset_event_extras,
+    copy_dag_file,
+    task_states_and_tries,
+    xcom_value,
+)
+from tests.support.emulator import emulator_hook, use_emulator_connection
+from tests.support.tuning_fakes import LOGICAL_DATE
 
 pytestmark = pytest.mark.emulator
 

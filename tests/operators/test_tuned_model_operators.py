@@ -21,8 +21,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 import respx
-from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
+from airflow_provider_tunedmodels._compat import AirflowFailException, TaskDeferred
 from airflow_provider_tunedmodels.assets import (
     asset_event_extra,
     normalize_uri,
@@ -50,8 +50,8 @@ from airflow_provider_tunedmodels.tuning_policy import (
     TuningWaitError,
     make_event,
 )
-from tests.emulator_support import BASE_MODEL, emulator_hook
-from tests.triggers.support import (
+from tests.support.emulator import BASE_MODEL, emulator_hook
+from tests.support.tuning_fakes import (
     BASE_URL,
     LOGICAL_DATE,
     MODEL,

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from airflow.sdk.exceptions import AirflowFailException, TaskDeferred
 
+from airflow_provider_tunedmodels._compat import AirflowFailException, TaskDeferred
 from airflow_provider_tunedmodels.core.retry import RetryPolicy
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator, run_emulator
@@ -30,7 +30,7 @@ from airflow_provider_tunedmodels.operators.vertex_tuning import (
 from airflow_provider_tunedmodels.sensors.vertex_tuning import VertexTuningJobSensor
 from airflow_provider_tunedmodels.triggers.tuning_job import TuningJobTrigger
 from airflow_provider_tunedmodels.tuning_policy import TuningWaitError
-from tests.triggers.support import make_context
+from tests.support.tuning_fakes import make_context
 
 DATASET = "gs://tuning-data/tickets.jsonl"
 CONN_ID = "vertex_emulator"

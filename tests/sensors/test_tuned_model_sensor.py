@@ -10,14 +10,14 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from airflow.sdk.exceptions import (
+
+from airflow_provider_tunedmodels._compat import (
     AirflowFailException,
     AirflowRescheduleException,
     AirflowSensorTimeout,
     AirflowSkipException,
     TaskDeferred,
 )
-
 from airflow_provider_tunedmodels.assets import tuned_model_asset
 from airflow_provider_tunedmodels.core.errors import NotFoundError
 from airflow_provider_tunedmodels.sensors import TunedModelSensor
@@ -27,7 +27,7 @@ from airflow_provider_tunedmodels.tuning_policy import (
     TuningWaitError,
     make_event,
 )
-from tests.triggers.support import (
+from tests.support.tuning_fakes import (
     BASE_URL,
     MODEL,
     OPERATION,

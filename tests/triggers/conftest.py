@@ -10,7 +10,7 @@ import respx
 from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.triggers import hook_pool
 from airflow_provider_tunedmodels.triggers.tuning_job import TuningJobTrigger
-from tests.triggers.support import BASE_URL, FakeClock, fake_api_hook
+from tests.support.tuning_fakes import BASE_URL, FakeClock, fake_api_hook
 
 
 @pytest.fixture

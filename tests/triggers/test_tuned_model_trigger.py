@@ -15,7 +15,7 @@ import respx
 from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.triggers.tuning_job import TuningJobTrigger
 from airflow_provider_tunedmodels.tuning_policy import TRIGGER_EVENT_STATUSES
-from tests.triggers.support import (
+from tests.support.tuning_fakes import (
     API_KEY,
     MODEL,
     OPERATION,
@@ -97,11 +97,11 @@ async def test_a_trigger_row_written_by_0_1_0_is_deserialized_and_runs(
     api: respx.MockRouter, clock: FakeClock, built_hooks: list[Any]
 ) -> None:
     from airflow.models.trigger import Trigger
-    from airflow.sdk._shared.module_loading import import_string
 
     classpath, kwargs = ROW_FROM_0_1_0
     row = Trigger(classpath=classpath, kwargs=kwargs)  # encrypted and read back as Airflow does
-    rebuilt = import_string(row.classpath)(**row.kwargs)
+    module_name, class_name = row.classpath.rsplit(".", 1)  # as the triggerer imports it
+    rebuilt = getattr(importlib.import_module(module_name), class_name)(**row.kwargs)
     assert isinstance(rebuilt, TuningJobTrigger)
     assert (rebuilt.job_name, rebuilt.conn_id) == (OPERATION, "tuning_conn")
     api.get(OPERATION_URL).mock(return_value=httpx.Response(200, json=finished_operation()))

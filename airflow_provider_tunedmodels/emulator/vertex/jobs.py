@@ -131,9 +131,14 @@ class TuningJobs:
         return snapshot(job, self.now)
 
     def render(
-        self, job: TuningJobRecord, api_version: str, *, enum_numbers: bool = False
+        self,
+        job: TuningJobRecord,
+        api_version: str,
+        *,
+        enum_numbers: bool = False,
+        packed: bool = False,
     ) -> dict[str, Any]:
-        """The job as ``api_version`` returns it now."""
+        """The job as ``api_version`` returns it now (``packed``: inside an operation)."""
         model = self.store.models.get(job.model_id)
         version = model.versions.get(job.model_version) if model else None
         return render.tuning_job(
@@ -142,6 +147,7 @@ class TuningJobs:
             api_version=api_version,
             default_checkpoint_id=version.default_checkpoint_id if version else None,
             enum_numbers=enum_numbers,
+            packed=packed,
         )
 
     def model_view(self, ref: ModelRef) -> ModelView:

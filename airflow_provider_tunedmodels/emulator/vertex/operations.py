@@ -162,7 +162,7 @@ class Operations:
     def render(self, operation: OperationRecord) -> dict[str, Any]:
         """The operation as it stands now."""
         job = self.store.jobs[operation.job_id]
-        job_json = self.jobs.render(job, operation.api_version)
+        job_json = self.jobs.render(job, operation.api_version, packed=True)
         return render.operation(operation, job, self.jobs.snapshot(job), job_json)
 
     def done(self, operation: OperationRecord) -> bool:

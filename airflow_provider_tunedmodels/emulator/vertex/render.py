@@ -18,6 +18,7 @@ from airflow_provider_tunedmodels.emulator.vertex.schedule import (
     Snapshot,
     checkpoints,
 )
+from airflow_provider_tunedmodels.emulator.vertex.schemas import packed_tuning_job
 from airflow_provider_tunedmodels.emulator.vertex.schemas import tuning_job as tuning_job_schema
 from airflow_provider_tunedmodels.emulator.vertex.store import (
     ModelRecord,
@@ -78,8 +79,13 @@ def tuning_job(
     api_version: str,
     default_checkpoint_id: str | None = None,
     enum_numbers: bool = False,
+    packed: bool = False,
 ) -> dict[str, Any]:
-    """The ``TuningJob`` resource as ``api_version`` returns it."""
+    """The ``TuningJob`` resource as ``api_version`` returns it.
+
+    ``packed``: as an operation's ``response`` carries it, with the fields of the
+    published proto only (see :func:`.schemas.packed_tuning_job`).
+    """
     out: dict[str, Any] = {"name": job.name, **job.request}
     if job.source_model is not None:
         out["preTunedModel"] = {**job.request["preTunedModel"], "baseModel": job.base_model}
@@ -98,9 +104,8 @@ def tuning_job(
         out["tuningDataStats"] = job.stats
     out["tuningJobState"] = snap.sub_state
     out["tuningJobMetadata"] = _metadata(job, snap)
-    return render_message(
-        tuning_job_schema(api_version), out, enum_numbers=enum_numbers, keep_unknown=False
-    )
+    schema = packed_tuning_job(api_version) if packed else tuning_job_schema(api_version)
+    return render_message(schema, out, enum_numbers=enum_numbers, keep_unknown=False)
 
 
 def _tuned_model(

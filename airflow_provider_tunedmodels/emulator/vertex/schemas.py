@@ -20,7 +20,9 @@ __all__ = [
     "MODEL",
     "OUTPUT_ONLY_FIELDS",
     "TUNING_JOB_STATE",
+    "UNPUBLISHED_FIELDS",
     "WAIT_OPERATION_REQUEST",
+    "packed_tuning_job",
     "rebase_request",
     "tuning_job",
 ]
@@ -93,6 +95,9 @@ OUTPUT_ONLY_FIELDS = frozenset(
         "gcsMetricsUri",
     }
 )
+#: Output-only ``TuningJob`` fields the service returns, and google-genai reads, that the
+#: ``TuningJob`` protos published in google-cloud-aiplatform do not declare.
+UNPUBLISHED_FIELDS = frozenset({"tuningJobState", "tuningJobMetadata", "gcsMetricsUri"})
 
 
 def _hyper_parameters(beta: bool, *, preference: bool) -> Message:
@@ -172,12 +177,28 @@ def _tuning_job(beta: bool) -> Message:
     return Message(f"{_PACKAGE}.TuningJob", fields)
 
 
+def _packed(job: Message) -> Message:
+    fields = {key: spec for key, spec in job.fields.items() if key not in UNPUBLISHED_FIELDS}
+    return Message(job.full_name, fields)
+
+
 _TUNING_JOBS = {"v1": _tuning_job(False), "v1beta1": _tuning_job(True)}
+_PACKED_TUNING_JOBS = {version: _packed(job) for version, job in _TUNING_JOBS.items()}
 
 
 def tuning_job(api_version: str) -> Message:
     """The ``TuningJob`` schema of ``api_version`` (``v1`` or ``v1beta1``)."""
     return _TUNING_JOBS[api_version]
+
+
+def packed_tuning_job(api_version: str) -> Message:
+    """The ``TuningJob`` of ``api_version`` as packed in an operation's ``response`` (an ``Any``).
+
+    Clients unpack an ``Any`` against the message they were compiled with and refuse
+    unknown fields there (google-api-core's REST operations client does), so a packed
+    job carries only the fields of the published proto: no :data:`UNPUBLISHED_FIELDS`.
+    """
+    return _PACKED_TUNING_JOBS[api_version]
 
 
 def _rebase_request(api_version: str) -> Message:

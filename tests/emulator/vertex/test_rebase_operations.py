@@ -50,6 +50,27 @@ def test_rebase_is_typed_for_the_version_that_created_it(vertex: Vertex, version
     assert number == "2"
 
 
+@pytest.mark.parametrize("version", ["v1", "v1beta1"])
+def test_the_packed_job_has_only_the_fields_of_the_published_proto(
+    vertex: Vertex, version: str
+) -> None:
+    # google-api-core unpacks an operation's response against google-cloud-aiplatform's
+    # TuningJob message and refuses fields it lacks, such as tuningJobMetadata.
+    source = _succeeded(vertex)
+    operation = vertex.ok(
+        "POST",
+        f"{vertex.parent(version)}/tuningJobs:rebaseTunedModel",
+        json={"tunedModelRef": {"tuningJob": source["name"]}},
+    )
+    vertex.advance(8)
+    response = vertex.ok("GET", f"/ui/{operation['name']}")["response"]
+    job = vertex.get(response["name"], version)
+    assert job["state"] == "JOB_STATE_SUCCEEDED"
+    assert "tuningJobMetadata" in job  # a job read directly keeps it (google-genai reads it)
+    published = {key: value for key, value in job.items() if key != "tuningJobMetadata"}
+    assert response == {"@type": TYPE.format(version, "TuningJob"), **published}
+
+
 def test_rebase_by_model_name_with_overrides_and_the_same_endpoint(vertex: Vertex) -> None:
     source = _succeeded(vertex)
     operation = vertex.ok(

@@ -1,4 +1,4 @@
-"""Helpers shared by the trigger, sensor and tuned-model operator tests.
+"""Fakes shared by the trigger, sensor and tuned-model operator tests.
 
 * factories of wire JSON (operations, tuned models, error envelopes) for respx routes;
 * a hook bound to respx's fake base URL, without backoff;
@@ -20,7 +20,7 @@ import httpx
 
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
-from tests.emulator_support import BASE_MODEL, fast_retry
+from tests.support.emulator import BASE_MODEL, fast_retry
 
 BASE_URL = "https://gemini.test"
 API_KEY = "AIzaSy-tuning-wait-test-key-4242"
@@ -129,12 +129,18 @@ class FakeTaskInstance:
         return dict(self.pushed)
 
 
-class OutletEvents(dict[Any, SimpleNamespace]):
-    """``context["outlet_events"]``: an event accessor per asset, created on first use."""
+class OutletEvents:
+    """``context["outlet_events"]``: an event accessor per asset, created on first use.
 
-    def __missing__(self, asset: Any) -> SimpleNamespace:
-        event = self[asset] = SimpleNamespace(extra={})
-        return event
+    Like Airflow's own accessors, it keys events by the asset's name and URI rather than by
+    the asset itself, which Airflow 3.1 cannot hash.
+    """
+
+    def __init__(self) -> None:
+        self._events: dict[tuple[str, str], SimpleNamespace] = {}
+
+    def __getitem__(self, asset: Any) -> SimpleNamespace:
+        return self._events.setdefault((asset.name, asset.uri), SimpleNamespace(extra={}))
 
 
 def make_context(

@@ -1,0 +1,162 @@
+"""Make google-cloud-aiplatform's own test environment; print its Python interpreter.
+
+google-cloud-aiplatform 2.x declares ``google-genai<3`` while the project's test
+environment holds google-genai 3, so the test that proves it works against the
+emulator (``tests/emulator/vertex/test_aiplatform_client.py``) runs it from a
+virtual environment of its own: google-cloud-aiplatform and its dependencies,
+from ``aiplatform-requirements.txt``, and nothing of the project's.
+
+The environment is made once per change of its inputs (that file and the Python
+version): it lives in the user's cache directory under a name derived from
+them, so every clone and CI run on the machine reuses it, and a change of the
+inputs makes a new one (the old one is removed). ``TUNEDMODELS_AIPLATFORM_VENV``
+names another place. A lock lets concurrent callers (test workers, ``.ci/test``)
+wait for one another instead of installing twice.
+
+Exit status: 0 with the interpreter's path on stdout; 75 when the environment
+cannot be made for a reason outside the project (no network to the package
+index, no ``venv``/``ensurepip``, a full disk), with the reason on stderr; 1 for
+any other failure (the project's to fix), with pip's output on stderr.
+"""
+
+from __future__ import annotations
+
+import errno
+import fcntl
+import hashlib
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REQUIREMENTS = Path(__file__).with_name("aiplatform-requirements.txt")
+#: Exit status when the environment cannot be made for a reason outside the project.
+UNAVAILABLE = 75
+VENV_ENV = "TUNEDMODELS_AIPLATFORM_VENV"
+_STAMP = ".tunedmodels-aiplatform-installed"
+_PREFIX = "aiplatform-"
+#: What pip or venv print when the cause lies outside the project, and how to say it.
+_OUTSIDE_CAUSES = {
+    "Temporary failure in name resolution": "the package index's host name does not resolve",
+    "Name or service not known": "the package index's host name does not resolve",
+    "Failed to establish a new connection": "the package index cannot be reached",
+    "Network is unreachable": "the network is unreachable",
+    "Max retries exceeded": "the package index cannot be reached",
+    "ConnectTimeoutError": "connecting to the package index timed out",
+    "Read timed out": "the package index did not answer in time",
+    "ProxyError": "the proxy to the package index refused the connection",
+    "SSLError": "the TLS connection to the package index failed",
+    # pip's words when it reaches no index at all and retries nothing (PIP_RETRIES=0)
+    "(from versions: none)": "pip found no release at all on the configured package indexes "
+    "(no network, or an index without it)",
+    "No space left on device": "the disk is full",
+    "ensurepip is not available": "this Python lacks ensurepip (Debian: apt-get install python3-venv)",
+    "No module named venv": "this Python lacks the venv module",
+}
+
+
+class Unavailable(Exception):
+    """The environment cannot be made for a reason outside the project."""
+
+
+def inputs_digest() -> str:
+    """Digest of what the environment is made from: the requirements and the Python version."""
+    digest = hashlib.sha256(REQUIREMENTS.read_bytes())
+    digest.update(sys.version.encode())
+    return digest.hexdigest()
+
+
+def environment_dir(digest: str) -> Path:
+    """Where the environment for ``digest`` lives."""
+    configured = os.environ.get(VENV_ENV)
+    if configured:
+        return Path(configured)
+    cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return cache / "airflow-provider-tunedmodels" / f"{_PREFIX}{digest[:16]}"
+
+
+def ensure_environment() -> Path:
+    """The environment's interpreter, after making the environment if its inputs changed."""
+    digest = inputs_digest()
+    venv = environment_dir(digest)
+    venv.parent.mkdir(parents=True, exist_ok=True)
+    python = venv / "bin" / "python"
+    with open(venv.parent / f"{venv.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        stamp = venv / _STAMP
+        if python.exists() and stamp.exists() and stamp.read_text() == digest:
+            return python
+        started = time.monotonic()
+        print(f"Making google-cloud-aiplatform's test environment in {venv} ...", file=sys.stderr)
+        shutil.rmtree(venv, ignore_errors=True)
+        _run([sys.executable, "-m", "venv", str(venv)], "python -m venv")
+        _run(
+            [str(python), "-m", "pip", "install", "--quiet", "-r", str(REQUIREMENTS)],
+            "pip install",
+        )
+        stamp.write_text(digest)
+        print(f"... ready in {time.monotonic() - started:.0f} s", file=sys.stderr)
+    if VENV_ENV not in os.environ:
+        _remove_outdated(venv)
+    return python
+
+
+def _run(command: list[str], what: str) -> None:
+    result = subprocess.run(command, capture_output=True, text=True, check=False)
+    if result.returncode == 0:
+        return
+    output = _without_index_notes(result.stdout + result.stderr)
+    for marker, cause in _OUTSIDE_CAUSES.items():
+        if marker in output:
+            raise Unavailable(f"{what} failed: {cause} ({marker!r} in its output)")
+    raise RuntimeError(f"{what} failed with exit status {result.returncode}:\n{output}")
+
+
+def _without_index_notes(output: str) -> str:
+    # pip notes every package-index location configured on the machine that is missing.
+    return "\n".join(
+        line for line in output.splitlines() if not line.startswith("WARNING: Location")
+    )
+
+
+def _remove_outdated(current: Path) -> None:
+    """Remove environments made from other inputs (unless one is being made right now).
+
+    Their lock files stay: removing one could let two callers hold "the" lock at once.
+    """
+    for other in current.parent.glob(f"{_PREFIX}*"):
+        if other == current or not other.is_dir():
+            continue
+        with open(other.parent / f"{other.name}.lock", "w") as lock:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue
+            shutil.rmtree(other, ignore_errors=True)
+
+
+def main() -> int:
+    try:
+        python = ensure_environment()
+    except Unavailable as exc:
+        print(f"google-cloud-aiplatform's test environment cannot be made: {exc}", file=sys.stderr)
+        return UNAVAILABLE
+    except OSError as exc:
+        if exc.errno == errno.ENOSPC:
+            print(
+                f"google-cloud-aiplatform's test environment cannot be made: {exc}", file=sys.stderr
+            )
+            return UNAVAILABLE
+        print(f"google-cloud-aiplatform's test environment was not made: {exc}", file=sys.stderr)
+        return 1
+    except RuntimeError as exc:
+        print(f"google-cloud-aiplatform's test environment was not made: {exc}", file=sys.stderr)
+        return 1
+    print(python)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

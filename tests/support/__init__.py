@@ -1,0 +1,1 @@
+"""Helpers shared by several test suites: emulator hooks, dag.test() results, API fakes."""
