@@ -867,6 +867,15 @@ class AirflowCluster:
         path = f"/dags/{dag_id}/dagRuns/{run_id}/clear"
         self._request("POST", path, json={"dry_run": False}, retry_busy=_WRITE_RETRIES)
 
+    def set_task_instance_state(self, dag_id: str, run_id: str, task_id: str, state: str) -> None:
+        """Mark a task instance ``failed``, ``success`` or ``skipped``, as a user would.
+
+        A running task is then stopped by its supervisor; a deferred one loses its trigger,
+        which the triggerer cancels (and, on Airflow 3.3, asks to clean up with ``on_kill``).
+        """
+        path = f"/dags/{dag_id}/dagRuns/{run_id}/taskInstances/{task_id}"
+        self._request("PATCH", path, json={"new_state": state}, retry_busy=_WRITE_RETRIES)
+
     # ------------------------------------------------------------------ logs
 
     def component_log(self, component: str) -> str:
