@@ -98,7 +98,7 @@ class JobStatus:
         return f"Tuning {self.result_name} failed ({status}{reason})."
 
 
-def check_connection_type(connection: Any, hook_class: type[TuningJobHook]) -> None:
+def check_connection_type(connection: Any, hook_class: type[RestHook]) -> None:
     """Refuse a connection whose type is not the backend's, naming both types."""
     conn_type = (getattr(connection, "conn_type", None) or "").replace("-", "_")
     expected = getattr(hook_class, "conn_type", None)
@@ -132,8 +132,8 @@ def import_hook_class(path: str) -> type[TuningJobHook]:
     return found
 
 
-class TuningJobHook(BaseHook):
-    """Base of every tuning backend's hook: connection, REST clients and the seam.
+class RestHook(BaseHook):
+    """A hook on the provider's REST core: one connection, one sync and one async client.
 
     :param conn_id: the Airflow connection (of the subclass's ``conn_type``).
     :param settings: use these settings instead of reading a connection (scripts, tests).
@@ -142,10 +142,11 @@ class TuningJobHook(BaseHook):
     """
 
     conn_name_attr = "conn_id"
-    #: Set by each backend: the connection id used when none is given.
+    #: The connection id used when none is given.
     default_conn_name: ClassVar[str]
-    #: Set by each backend: its default host, API version, scopes and extras prefix.
-    connection_defaults: ClassVar[ConnectionDefaults]
+    #: The API's default host, API version, scopes and extras prefix (``None``: the
+    #: subclass reads its connection itself, see :meth:`settings_from_connection`).
+    connection_defaults: ClassVar[ConnectionDefaults | None] = None
 
     def __init__(
         self,
@@ -157,7 +158,8 @@ class TuningJobHook(BaseHook):
     ) -> None:
         super().__init__()
         self.conn_id = conn_id or self.default_conn_name
-        self._settings = settings.with_defaults(self.connection_defaults) if settings else None
+        defaults = self.connection_defaults
+        self._settings = settings.with_defaults(defaults) if settings and defaults else settings
         self._transport = transport
         self._async_transport = async_transport
         self._async_client: AsyncRestClient | None = None
@@ -170,6 +172,8 @@ class TuningJobHook(BaseHook):
         A connection of another type (``google_cloud_platform``, ``http``) is refused:
         its fields mean something else, and its key would be silently ignored.
         """
+        if self.connection_defaults is None:
+            raise NotImplementedError(f"{type(self).__name__} reads its connection itself")
         check_connection_type(connection, type(self))
         return ClientSettings.from_connection(connection, self.connection_defaults)
 
@@ -260,6 +264,19 @@ class TuningJobHook(BaseHook):
     def probe(self) -> None:
         """One cheap authenticated call that proves the connection works."""
         raise NotImplementedError
+
+
+class TuningJobHook(RestHook):
+    """Base of every tuning backend's hook: the REST core of :class:`RestHook`, and the seam.
+
+    :param conn_id: the Airflow connection (of the subclass's ``conn_type``).
+    :param settings: use these settings instead of reading a connection (scripts, tests).
+    :param transport: httpx transport for the sync client (tests).
+    :param async_transport: httpx transport for the async client (tests).
+    """
+
+    #: Set by each backend: its default host, API version, scopes and extras prefix.
+    connection_defaults: ClassVar[ConnectionDefaults]
 
     # --- the seam ----------------------------------------------------------------------------
 

@@ -22,20 +22,14 @@ import asyncio
 import dataclasses
 import time
 from collections.abc import Awaitable, Callable
-from functools import cached_property
 from typing import Any, BinaryIO, TypeVar
 from urllib.parse import urlsplit
 
-from airflow.sdk import BaseHook
-
-from airflow_provider_tunedmodels._compat import aget_connection
-from airflow_provider_tunedmodels.core.calls import ApiCall
 from airflow_provider_tunedmodels.core.errors import (
     ConfigurationError,
     NotFoundError,
     TunedModelsError,
 )
-from airflow_provider_tunedmodels.core.http import AsyncRestClient, RestClient
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.data.storage import (
     Location,
@@ -43,7 +37,9 @@ from airflow_provider_tunedmodels.data.storage import (
     open_binary,
     resolve_location,
 )
+from airflow_provider_tunedmodels.defaults import VERTEX_CONN_ID
 from airflow_provider_tunedmodels.hooks import storage_calls as calls
+from airflow_provider_tunedmodels.hooks.base import RestHook
 from airflow_provider_tunedmodels.hooks.staging import (
     DEFAULT_CHUNK_SIZE,
     MULTIPART_LIMIT,
@@ -106,8 +102,10 @@ def _without_query(url: str) -> str:
     return url.partition("?")[0]
 
 
-class CloudStorageHook(BaseHook):
+class CloudStorageHook(RestHook):
     """Stage files in Cloud Storage and read objects back.
+
+    It reads a Vertex AI connection (``vertex_ai_tuning`` or ``google_cloud_platform``).
 
     :param conn_id: an Airflow connection of a tuning API with a service-account key
         or Application Default Credentials; its extra ``storage_url`` may set
@@ -124,6 +122,8 @@ class CloudStorageHook(BaseHook):
     :param async_sleep: the async twin of ``sleep``.
     """
 
+    default_conn_name = VERTEX_CONN_ID
+
     def __init__(
         self,
         conn_id: str | None = None,
@@ -137,79 +137,30 @@ class CloudStorageHook(BaseHook):
         sleep: Callable[[float], None] = time.sleep,
         async_sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
     ) -> None:
-        super().__init__()
         if conn_id is None and settings is None:
             raise ConfigurationError(
                 "CloudStorageHook needs conn_id (a tuning connection with OAuth credentials) "
                 "or settings"
             )
         check_chunk_size(chunk_size)
-        self.conn_id = conn_id
+        super().__init__(
+            conn_id, settings=settings, transport=transport, async_transport=async_transport
+        )
         self.chunk_size = chunk_size
         self.multipart_limit = multipart_limit
-        self._settings = settings
         self._storage_url = storage_url
-        self._transport = transport
-        self._async_transport = async_transport
         self._sleep = sleep
         self._async_sleep = async_sleep
-        self._async_client: AsyncRestClient | None = None
 
     # --- connection and clients --------------------------------------------------------------
 
-    def _from_connection(self, connection: Any) -> ClientSettings:
+    def settings_from_connection(self, connection: Any) -> ClientSettings:
         """The Vertex AI connection's credentials (any form it accepts), aimed at storage."""
         from airflow_provider_tunedmodels.hooks.vertex_connection import vertex_settings
 
         extra = getattr(connection, "extra_dejson", None) or {}
         url = self._storage_url or str(extra.get(STORAGE_URL_EXTRA) or "").strip() or None
         return storage_settings(vertex_settings(connection), url)
-
-    @property
-    def settings(self) -> ClientSettings:
-        """Cloud Storage settings, read from the connection on first use (blocking)."""
-        if self._settings is None:
-            assert self.conn_id is not None
-            self._settings = self._from_connection(self.get_connection(self.conn_id))
-        return self._settings
-
-    async def asettings(self) -> ClientSettings:
-        """Cloud Storage settings, read from the connection without blocking the event loop."""
-        if self._settings is None:
-            assert self.conn_id is not None
-            self._settings = self._from_connection(await aget_connection(self.conn_id))
-        return self._settings
-
-    @cached_property
-    def client(self) -> RestClient:
-        """The blocking REST client (one connection pool per hook)."""
-        return RestClient(self.settings, transport=self._transport)
-
-    async def aget_client(self) -> AsyncRestClient:
-        """The async REST client (one connection pool per hook)."""
-        if self._async_client is None:
-            settings = await self.asettings()
-            if self._async_client is None:  # a concurrent first call may have built it
-                self._async_client = AsyncRestClient(settings, transport=self._async_transport)
-        return self._async_client
-
-    def close(self) -> None:
-        """Close the blocking client's connections."""
-        if "client" in self.__dict__:
-            self.client.close()
-            del self.__dict__["client"]
-
-    async def aclose(self) -> None:
-        """Close the async client's connections."""
-        if self._async_client is not None:
-            await self._async_client.aclose()
-            self._async_client = None
-
-    def _run(self, call: ApiCall[T]) -> T:
-        return self.client.execute(call)
-
-    async def _arun(self, call: ApiCall[T]) -> T:
-        return await (await self.aget_client()).execute(call)
 
     # --- objects -----------------------------------------------------------------------------
 
