@@ -40,12 +40,12 @@ DEFAULT_MEMORY_LIMIT = 65_536
 #: Size of the Bloom filter: 2**25 bits (4 MiB). With two probes per fingerprint,
 #: about 0.4% of new fingerprints are false alarms after a million, 20% after ten million.
 FILTER_BITS = 1 << 25
-# The probes come from the bytes' own hash, which Python computes once and caches on
-# the object (the in-memory set needs it anyway): its low and high 32 bits.
 #: How many runs of one size class are merged together.
 MERGE_FANIN = 16
 #: Fingerprints per block of a run: the unit read from disk by a lookup.
 BLOCK_RECORDS = 256
+# The two probes come from the bytes' own hash, which Python computes once and caches
+# on the object (the in-memory set needs it anyway): its low and its high 32 bits.
 _FILTER_MASK = FILTER_BITS - 1
 _SECOND_PROBE_SHIFT = 32
 
