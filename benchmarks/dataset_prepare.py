@@ -139,14 +139,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="prepare_tuning_dataset against a naive loop.")
     parser.add_argument("--quick", action="store_true", help="100,000 and 200,000 rows, once")
     parser.add_argument("--rows", type=int, nargs="+", help="sizes to measure")
-    parser.add_argument("--repeat", type=int, help="runs per contender and size (default 2)")
+    parser.add_argument("--repeat", type=int, help="runs per contender and size (default 3)")
     parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     arguments = parser.parse_args()
     if arguments.child:
         child(*arguments.child)
         return
     sizes = sorted(arguments.rows or (QUICK_ROWS if arguments.quick else FULL_ROWS))
-    repeat = arguments.repeat or (1 if arguments.quick else 2)
+    repeat = arguments.repeat or (1 if arguments.quick else 3)
 
     print(
         f"{'rows':>9}  {'rows/s by CPU time':^23}  {'ratio':>5} {'goal':>4}  "

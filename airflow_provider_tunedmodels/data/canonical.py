@@ -121,12 +121,18 @@ def _are_plain(inputs: list[bytes], outputs: list[bytes]) -> bool:
     says, JSON reads them as they are, and their only whitespace is spaces: then
     they are normalised if no space leads, trails or follows another.
     """
-    texts = b"".join(inputs) + b"".join(outputs)
-    if not texts.isascii() or b"  " in texts or any(map(texts.__contains__, _TEXT_ESCAPES)):
-        return False
     # Trimming changes no text: compared in C, each unchanged text by identity first.
     spaces = itertools.repeat(b" ")
     return (
-        list(map(bytes.strip, inputs, spaces)) == inputs
+        _nothing_to_escape_or_collapse(b"".join(inputs))
+        and _nothing_to_escape_or_collapse(b"".join(outputs))
+        and list(map(bytes.strip, inputs, spaces)) == inputs
         and list(map(bytes.strip, outputs, spaces)) == outputs
+    )
+
+
+def _nothing_to_escape_or_collapse(texts: bytes) -> bool:
+    """Whether joined texts are ASCII, with nothing to escape and no double space."""
+    return (
+        texts.isascii() and b"  " not in texts and not any(map(texts.__contains__, _TEXT_ESCAPES))
     )

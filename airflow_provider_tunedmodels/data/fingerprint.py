@@ -60,7 +60,7 @@ def normalized_fingerprints(normal_inputs: list[bytes], normal_outputs: list[byt
     # The length prefix keeps ("ab", "c") and ("a", "bc") apart.
     return [
         blake2b(
-            b"%d:" % len(text_input) + text_input + output, digest_size=FINGERPRINT_BYTES
+            b"%d:%b%b" % (len(text_input), text_input, output), digest_size=FINGERPRINT_BYTES
         ).digest()
         for text_input, output in zip(normal_inputs, normal_outputs, strict=True)
     ]

@@ -9,13 +9,14 @@ whenever it can:
 * when the set is full, it is written out, sorted, as a *run* file in a private
   temporary directory (deleted on close), and emptied. A run keeps in memory only
   the first fingerprint of each 4 KiB block, to find the one block to read;
-* a Bloom filter of fixed size (:data:`FILTER_BITS` bits, 4 MiB) remembers every
-  new fingerprint. One it has not seen is certainly new, so only duplicates and rare
-  false alarms read the disk: one block per run;
+* from the first run on, a Bloom filter of fixed size (:data:`FILTER_BITS` bits,
+  4 MiB) remembers every fingerprint. One it has not seen is certainly new, so only
+  duplicates and rare false alarms read the disk: one block per run;
 * when :data:`MERGE_FANIN` runs of the same size class exist, they are merged into
   one, so the number of runs grows only with the logarithm of the input.
 
-Memory is the set, the filter and a few bytes per 4 KiB of runs on disk.
+Memory is the set, the filter and a few bytes per 4 KiB of runs on disk. An input
+with fewer distinct rows than ``memory_limit`` never writes a run nor needs the filter.
 """
 
 from __future__ import annotations
@@ -40,12 +41,12 @@ DEFAULT_MEMORY_LIMIT = 65_536
 #: Size of the Bloom filter: 2**25 bits (4 MiB). With two probes per fingerprint,
 #: about 0.4% of new fingerprints are false alarms after a million, 20% after ten million.
 FILTER_BITS = 1 << 25
-# The probes come from the bytes' own hash, which Python computes once and caches on
-# the object (the in-memory set needs it anyway): its low and high 32 bits.
 #: How many runs of one size class are merged together.
 MERGE_FANIN = 16
 #: Fingerprints per block of a run: the unit read from disk by a lookup.
 BLOCK_RECORDS = 256
+# The two probes come from the bytes' own hash, which Python computes once and caches
+# on the object (the in-memory set needs it anyway): its low and its high 32 bits.
 _FILTER_MASK = FILTER_BITS - 1
 _SECOND_PROBE_SHIFT = 32
 
@@ -84,7 +85,6 @@ class SeenStore:
         """Create the scratch directory."""
         self._directory = tempfile.TemporaryDirectory(prefix="tunedmodels-seen-")
         self._recent = set()
-        self._filter = bytearray(FILTER_BITS // 8)
         return self
 
     def __exit__(
@@ -117,14 +117,21 @@ class SeenStore:
         recent = self._recent
         if recent is None:
             raise RuntimeError("SeenStore must be used as a context manager")
+        if not self._runs:  # nothing on disk yet: the set alone answers
+            verdicts = []
+            for fingerprint in fingerprints:
+                verdicts.append(fingerprint not in recent)
+                recent.add(fingerprint)
+            if len(recent) >= self._memory_limit:
+                self._spill(recent)
+            return verdicts
         bits, runs = self._filter, self._runs
         verdicts = []
         for fingerprint in fingerprints:
             if fingerprint in recent:
                 verdicts.append(False)
                 continue
-            # Every new fingerprint enters the filter now, while it is at hand: cheaper
-            # than a pass over the set when it is written out.
+            # A new fingerprint enters the filter now, while it is at hand.
             probes = hash(fingerprint)
             first, second = probes & _FILTER_MASK, (probes >> _SECOND_PROBE_SHIFT) & _FILTER_MASK
             first_byte, first_bit = first >> 3, 1 << (first & 7)
@@ -156,9 +163,20 @@ class SeenStore:
         """Write the in-memory fingerprints to a new run and empty the set."""
         # Checked here rather than at every add, which runs once per row.
         self._width = self._check_widths(recent)
+        if not self._filter:  # the first run: later fingerprints enter the filter as they come
+            self._filter = bytearray(FILTER_BITS // 8)
+            self._remember_in_filter(recent)
         self._runs.append(self._write_run(sorted(recent), size_class=0))
         recent.clear()
         self._merge_full_classes()
+
+    def _remember_in_filter(self, fingerprints: Iterable[bytes]) -> None:
+        bits = self._filter
+        for fingerprint in fingerprints:
+            probes = hash(fingerprint)
+            first, second = probes & _FILTER_MASK, (probes >> _SECOND_PROBE_SHIFT) & _FILTER_MASK
+            bits[first >> 3] |= 1 << (first & 7)
+            bits[second >> 3] |= 1 << (second & 7)
 
     def _merge_full_classes(self) -> None:
         """Merge the runs of every size class that has reached :data:`MERGE_FANIN` runs."""
