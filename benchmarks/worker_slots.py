@@ -70,7 +70,7 @@ async def first_event(trigger: Any) -> Any:
 
 def deferred_job(tuned_model_id: str) -> tuple[float, float]:
     """Worker seconds and wall seconds of one deferred tuning job."""
-    from airflow.sdk.exceptions import TaskDeferred
+    from airflow_provider_tunedmodels._compat import TaskDeferred
 
     task = operator(tuned_model_id, deferrable=True)
     context = task_context()
