@@ -10,7 +10,6 @@ is stopped at the end, whatever happens.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -19,6 +18,8 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from pipeline_support import load_dag, xcom
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = ROOT / ".run"
@@ -49,7 +50,7 @@ def main() -> int:
                 "password": emulator.api_key,
             }
         )
-        dag = _load_dag()
+        dag = load_dag(DAG_FILE.name)
         print(f"Running {dag.dag_id} for {args.date} ...")
         dag_run = dag.test(logical_date=logical_date)
         return _report(dag, dag_run)
@@ -74,28 +75,6 @@ def _fresh_airflow_home() -> Path:
     return home
 
 
-def _load_dag() -> Any:
-    path = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / DAG_FILE.name
-    spec = importlib.util.spec_from_file_location("tuned_model_pipeline", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.dag
-
-
-def _xcom(dag_run: Any, task_id: str, key: str = "return_value") -> Any:
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        row = session.scalars(
-            XComModel.get_many(
-                run_id=dag_run.run_id, key=key, dag_ids=dag_run.dag_id, task_ids=task_id
-            )
-        ).first()
-        return XComModel.deserialize_value(row) if row is not None else None
-
-
 def _report(dag: Any, dag_run: Any) -> int:
     from airflow_provider_tunedmodels.reporting import (
         evaluation_figure,
@@ -111,14 +90,14 @@ def _report(dag: Any, dag_run: Any) -> int:
     print(f"run {dag_run.run_id}: {dag_run.state}")
     for task_id, state in tasks_in_dag_order(dag, states):
         print(f"  {task_id:<26} {state}")
-    prepared = _xcom(dag_run, "prepare_dataset") or {}
+    prepared = xcom(dag_run, "prepare_dataset") or {}
     if prepared:
         print(
             f"dataset: {prepared['rows_read']} rows, {prepared['invalid']} invalid, "
             f"{prepared['duplicates_removed']} duplicates → {prepared['train_count']} train / "
             f"{prepared['eval_count']} eval"
         )
-    model = _xcom(dag_run, "wait_for_tuning") or {}
+    model = xcom(dag_run, "wait_for_tuning") or {}
     if model:
         print(f"tuned model: {model.get('name')} ({model.get('state')})")
         points = loss_by_epoch(model.get("tuningTask", {}).get("snapshots", []))
@@ -127,7 +106,7 @@ def _report(dag: Any, dag_run: Any) -> int:
         title = f"Mean training loss by epoch\n{model.get('name')}"
         chart = write_chart(loss_figure(points, title=title), RUN_DIR / "loss_by_epoch.png")
         print(f"loss chart: {chart}")
-    evaluation = _xcom(dag_run, "evaluate") or {}
+    evaluation = xcom(dag_run, "evaluate") or {}
     if evaluation:
         print(
             f"evaluation on {evaluation['scored']} held-out examples ({evaluation['results_path']}):"
@@ -141,7 +120,7 @@ def _report(dag: Any, dag_run: Any) -> int:
         print(f"  quality gate: {evaluation['quality_gate']}")
         chart = write_chart(evaluation_figure(evaluation), RUN_DIR / "evaluation.png")
         print(f"evaluation chart: {chart}")
-    published = _xcom(dag_run, "publish")
+    published = xcom(dag_run, "publish")
     print(f"published to the support-router asset: {published}")
     return 0 if str(dag_run.state) == "success" else 1
 

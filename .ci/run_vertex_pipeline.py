@@ -11,7 +11,6 @@ stopped at the end, whatever happens.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import os
 import shutil
@@ -20,6 +19,8 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
+
+from pipeline_support import load_dag, xcom
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = ROOT / ".run" / "vertex"
@@ -56,7 +57,7 @@ def main() -> int:
                 },
             }
         )
-        dag = _load_dag()
+        dag = load_dag(DAG_FILE.name)
         runs = []
         for day in (first_day, first_day + timedelta(days=1)):
             print(f"Running {dag.dag_id} for {day:%Y-%m-%d} ...")
@@ -84,28 +85,6 @@ def _fresh_airflow_home() -> Path:
     return home
 
 
-def _load_dag() -> Any:
-    path = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / DAG_FILE.name
-    spec = importlib.util.spec_from_file_location("vertex_tuning_pipeline", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.dag
-
-
-def _xcom(dag_run: Any, task_id: str, key: str = "return_value") -> Any:
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-
-    with create_session() as session:
-        row = session.scalars(
-            XComModel.get_many(
-                run_id=dag_run.run_id, key=key, dag_ids=dag_run.dag_id, task_ids=task_id
-            )
-        ).first()
-        return XComModel.deserialize_value(row) if row is not None else None
-
-
 def _report(dag: Any, runs: list[Any]) -> int:
     print("\n=== vertex_tuning_pipeline report ===")
     order = [task.task_id for task in dag.topological_sort()]
@@ -121,7 +100,7 @@ def _report(dag: Any, runs: list[Any]) -> int:
 
 
 def _report_job(run: Any) -> None:
-    job = _xcom(run, "tune", "tuning_job") or {}
+    job = xcom(run, "tune", "tuning_job") or {}
     if not job:
         return
     print(f"\ntuning job: {job.get('name')}")
@@ -131,7 +110,7 @@ def _report_job(run: Any) -> None:
     )
     tuned = job.get("tunedModel") or {}
     print(f"  tuned model {tuned.get('model')}\n  endpoint    {tuned.get('endpoint')}")
-    estimate = _xcom(run, "tune", "billing_estimate") or {}
+    estimate = xcom(run, "tune", "billing_estimate") or {}
     stats = (job.get("tuningDataStats") or {}).get("supervisedTuningDataStats") or {}
     print("billing: estimate before submitting vs the job's data statistics")
     print(
@@ -157,12 +136,12 @@ def _report_job(run: Any) -> None:
 def _report_evaluation(runs: list[Any]) -> None:
     from airflow_provider_tunedmodels.reporting import text_chart
 
-    first = _xcom(runs[0], "evaluate") or {}
-    last = _xcom(runs[-1], "evaluate") or {}
+    first = xcom(runs[0], "evaluate") or {}
+    last = xcom(runs[-1], "evaluate") or {}
     if not last:
         return
-    decision = _xcom(runs[-1], "champion_challenger")
-    champion = _xcom(runs[0], "publish") or {}
+    decision = xcom(runs[-1], "champion_challenger")
+    champion = xcom(runs[0], "publish") or {}
     print(f"\nevaluation on {last['scored']} held-out examples ({last['results_path']}):")
     print(f"  {'metric':<16} {'tuned':>8} {'base':>8} {'champion':>9}")
     for metric in last["metrics"]:
