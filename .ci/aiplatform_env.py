@@ -51,6 +51,9 @@ _OUTSIDE_CAUSES = {
     # pip's words when it reaches no index at all and retries nothing (PIP_RETRIES=0)
     "(from versions: none)": "pip found no release at all on the configured package indexes "
     "(no network, or an index without it)",
+    # uv's words for the same causes
+    "dns error": "the package index's host name does not resolve",
+    "error sending request": "the package index cannot be reached",
     "No space left on device": "the disk is full",
     "ensurepip is not available": "this Python lacks ensurepip (Debian: apt-get install python3-venv)",
     "No module named venv": "this Python lacks the venv module",
@@ -92,15 +95,30 @@ def ensure_environment() -> Path:
         print(f"Making google-cloud-aiplatform's test environment in {venv} ...", file=sys.stderr)
         shutil.rmtree(venv, ignore_errors=True)
         _run([sys.executable, "-m", "venv", str(venv)], "python -m venv")
-        _run(
-            [str(python), "-m", "pip", "install", "--quiet", "-r", str(REQUIREMENTS)],
-            "pip install",
-        )
+        _run(_install_command(python), "pip install")
         stamp.write_text(digest)
         print(f"... ready in {time.monotonic() - started:.0f} s", file=sys.stderr)
     if VENV_ENV not in os.environ:
         _remove_outdated(venv)
     return python
+
+
+def _install_command(python: Path) -> list[str]:
+    """Install the requirements into ``python``'s environment: with uv beside the running
+    interpreter (``.ci/bootstrap.sh`` puts it there) when there is one, else with pip."""
+    uv = Path(sys.executable).with_name("uv")
+    if uv.exists():
+        return [
+            str(uv),
+            "pip",
+            "install",
+            "--quiet",
+            "--python",
+            str(python),
+            "-r",
+            str(REQUIREMENTS),
+        ]
+    return [str(python), "-m", "pip", "install", "--quiet", "-r", str(REQUIREMENTS)]
 
 
 def _run(command: list[str], what: str) -> None:

@@ -33,10 +33,17 @@ ensure_venv() {
   [ -x "$venv/bin/python" ] || "$PY" -m venv "$venv"
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
     echo "Installing $* into $venv ..."
+    # uv resolves and installs the same releases as pip, in seconds rather than minutes (it
+    # downloads in parallel and keeps a cache); pip installs it, and stands in if it cannot.
     # (grep drops pip's notes about package-index locations configured on this machine)
-    "$venv/bin/python" -m pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
-    "$venv/bin/python" -m pip install -q "$@" 2>&1 \
-      | { grep -v -e "^WARNING: Location" -e "BuildBackendWarning" || true; }
+    if "$venv/bin/python" -m pip install -q uv 2>&1 | { grep -v "^WARNING: Location" || true; } \
+      && [ -x "$venv/bin/uv" ]; then
+      "$venv/bin/uv" pip install -q --python "$venv/bin/python" "$@"
+    else
+      "$venv/bin/python" -m pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
+      "$venv/bin/python" -m pip install -q "$@" 2>&1 \
+        | { grep -v -e "^WARNING: Location" -e "BuildBackendWarning" || true; }
+    fi
     echo "$want" > "$stamp"
   fi
 }
