@@ -1,11 +1,13 @@
 """End-to-end runs of the example pipeline (``example_dags/``) on real Airflow components.
 
-The scenarios where the executor matters (a triggered run that defers to the triggerer and is
-resumed by a worker; the triggerer killed mid-deferral) run on both topologies (see
-``conftest.py``); the others (backfill and rerun, injected API faults) run on the local one
-only. Each topology gets one cluster, which parses a copy of ``example_dags/`` (with its
-``data/``), and one emulator process on loopback that the cluster's default
-``gemini_tuned_models`` connection points at.
+Every scenario runs on the local topology (SQLite, LocalExecutor), on one cluster, which
+parses a copy of ``example_dags/`` (with its ``data/``), and one emulator process on loopback
+that the cluster's default ``gemini_tuned_models`` connection points at. The scenarios where
+the executor matters (a triggered run that defers to the triggerer and is resumed by a worker;
+the triggerer killed mid-deferral) run on the Celery topology in the Vertex AI module
+(``test_vertex_pipeline_e2e.py``): the deferral, the trigger (``TuningJobTrigger``) and the
+resume are the same code for both backends, only the hook under them differs, and that hook
+is proven here.
 
 The tuned model's id is deterministic per logical date, so each scenario uses logical dates of
 its own and finds its models by date. Unpausing the ``@daily`` pipeline makes the scheduler start
@@ -296,7 +298,7 @@ def _successful_backfill_run_ids(cluster: AirflowCluster) -> list[str]:
 # ---------------------------------------------------------------------------------- scenarios
 
 
-@pytest.mark.topologies("local", "celery")
+@pytest.mark.topologies("local")
 def test_killed_triggerer_mid_tuning_is_replaced_and_the_run_succeeds(
     cluster: AirflowCluster, hook: GeminiTunedModelsHook
 ) -> None:
@@ -388,7 +390,7 @@ def test_pipeline_succeeds_through_injected_api_faults_without_duplicates(
     assert _models_of_day(hook, FAULTS_DAY) == [model]
 
 
-@pytest.mark.topologies("local", "celery")
+@pytest.mark.topologies("local")
 def test_triggered_run_defers_resumes_and_publishes_the_model(
     cluster: AirflowCluster, emulator: RunningEmulator, hook: GeminiTunedModelsHook
 ) -> None:
