@@ -8,9 +8,11 @@ times the import of one module of ``operators``, ``sensors`` or ``triggers``, or
 runs one example DAG file. Medians over ``--repeat`` probes.
 
 A second anchor is Google's provider (``apache-airflow-providers-google``): its
-Vertex AI tuning operator module imported the same way, by another interpreter
-(``--google-python`` or ``$TUNEDMODELS_BENCH_GOOGLE_PYTHON``), since it does not
-belong in this environment. Without one a skip note is printed.
+Vertex AI tuning operator module imported the same way, by another interpreter,
+since it does not belong in this environment: ``--google-python`` (or
+``$TUNEDMODELS_BENCH_GOOGLE_PYTHON``), else an environment of its own that a full
+run makes once (``.ci/side_env.py google-provider``). A quick run, or one where it
+cannot be installed, prints a skip note with the reason.
 
     .venv/bin/python benchmarks/import_cost.py [--repeat 5] [--quick] [--json]
 """
@@ -110,13 +112,35 @@ def probe(python: str, targets: list[str], repeat: int, env: dict[str, str]) -> 
     return result
 
 
-def google_anchor(python: str | None, repeat: int) -> tuple[float | None, str]:
+def google_provider_python(quick: bool) -> tuple[str | None, str]:
+    """An interpreter with Google's provider, from its side environment, or why there is none.
+
+    A full run makes the environment once (``.ci/side_env.py google-provider``, kept in the
+    user's cache for every later run); a quick run does not wait for that.
+    """
+    if quick:
+        return None, (
+            "Google's provider is not installed here; a full run installs it in an environment "
+            "of its own (.ci/side_env.py google-provider), or name one with --google-python"
+        )
+    made = subprocess.run(
+        [sys.executable, str(ROOT / ".ci" / "side_env.py"), "google-provider"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if made.returncode != 0:
+        reason = (made.stderr.strip().splitlines() or ["no reason given"])[-1]
+        return None, f"Google's provider could not be installed: {reason}"
+    return made.stdout.strip().splitlines()[-1], ""
+
+
+def google_anchor(python: str | None, repeat: int, quick: bool) -> tuple[float | None, str]:
     """Seconds Google's tuning operator module costs on top of ``airflow.sdk``, or why not."""
     if not python:
-        return None, (
-            "Google's provider is not installed here; point --google-python (or "
-            f"${GOOGLE_PYTHON_ENV}) at an interpreter that has apache-airflow-providers-google"
-        )
+        python, why_not = google_provider_python(quick)
+        if not python:
+            return None, why_not
     for module in GOOGLE_MODULES:
         with tempfile.TemporaryDirectory(prefix="import-cost-google-") as home:
             env = {**os.environ, "AIRFLOW_HOME": home, "AIRFLOW__CORE__LOAD_EXAMPLES": "False"}
@@ -168,7 +192,7 @@ def measure(repeat: int, quick: bool, google_python: str | None) -> list[Figure]
                 note=f"runtime modules loaded: {heavy}" if heavy else "",
             )
         )
-    google_seconds, google_note = google_anchor(google_python, repeat)
+    google_seconds, google_note = google_anchor(google_python, repeat, quick)
     dag_costs = [f.ours for f in figures if f.name.endswith(".py beyond airflow.sdk") and f.ours]
     figures.append(
         Figure(

@@ -1,6 +1,6 @@
 """Google's google-cloud-aiplatform, over REST, against the bundled emulator.
 
-Runs in google-cloud-aiplatform's own environment (``.ci/aiplatform_env.py``), never
+Runs in google-cloud-aiplatform's own environment (``.ci/side_env.py aiplatform``), never
 in the project's: that library pins ``google-genai<3``. It imports neither the
 provider nor Airflow. ``test_aiplatform_client.py`` starts the emulator, runs this
 script and checks what it printed.

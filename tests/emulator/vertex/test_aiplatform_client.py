@@ -1,7 +1,7 @@
 """Google's google-cloud-aiplatform, over REST, works unchanged against the emulator.
 
 google-cloud-aiplatform pins ``google-genai<3``, so it runs from an environment of
-its own (``.ci/aiplatform_env.py``): this module starts the emulator from the
+its own (``.ci/side_env.py aiplatform``): this module starts the emulator from the
 project's environment, runs ``aiplatform_scenarios.py`` there once, and checks
 what the client saw against what the emulator holds. It skips only when that
 environment cannot be made for a reason outside the project (no network to the
@@ -43,9 +43,9 @@ from tests.emulator.vertex.support import (
 )
 
 ROOT = Path(__file__).resolve().parents[3]
-ENVIRONMENT_SCRIPT = ROOT / ".ci" / "aiplatform_env.py"
+ENVIRONMENT_SCRIPT = ROOT / ".ci" / "side_env.py"
 SCENARIOS = Path(__file__).with_name("aiplatform_scenarios.py")
-#: Exit status of ``.ci/aiplatform_env.py`` when the cause lies outside the project.
+#: Exit status of ``.ci/side_env.py`` when the cause lies outside the project.
 UNAVAILABLE = 75
 MISSING_URI = "gs://tuning-data/missing.jsonl"
 PROJECTS = {
@@ -87,7 +87,7 @@ def _not_runnable(reason: str) -> None:
 def aiplatform_python() -> Path:
     """The interpreter of google-cloud-aiplatform's environment, made if needed."""
     made = subprocess.run(
-        [sys.executable, str(ENVIRONMENT_SCRIPT)],
+        [sys.executable, str(ENVIRONMENT_SCRIPT), "aiplatform"],
         capture_output=True,
         text=True,
         timeout=840,

@@ -1,22 +1,27 @@
-"""Make google-cloud-aiplatform's own test environment; print its Python interpreter.
+"""Make a side environment that cannot live in the project's own; print its interpreter.
 
-google-cloud-aiplatform 2.x declares ``google-genai<3`` while the project's test
-environment holds google-genai 3, so the test that proves it works against the
-emulator (``tests/emulator/vertex/test_aiplatform_client.py``) runs it from a
-virtual environment of its own: google-cloud-aiplatform and its dependencies,
-from ``aiplatform-requirements.txt``, and nothing of the project's.
+    python .ci/side_env.py NAME
 
-The environment is made once per change of its inputs (that file and the Python
-version): it lives in the user's cache directory under a name derived from
-them, so every clone and CI run on the machine reuses it, and a change of the
-inputs makes a new one (the old one is removed). ``TUNEDMODELS_AIPLATFORM_VENV``
-names another place. A lock lets concurrent callers (test workers, ``.ci/test``)
-wait for one another instead of installing twice.
+``NAME``'s environment holds what ``.ci/NAME-requirements.txt`` lists, and nothing of the
+project's:
 
-Exit status: 0 with the interpreter's path on stdout; 75 when the environment
-cannot be made for a reason outside the project (no network to the package
-index, no ``venv``/``ensurepip``, a full disk), with the reason on stderr; 1 for
-any other failure (the project's to fix), with pip's output on stderr.
+- ``aiplatform``: google-cloud-aiplatform 2.x declares ``google-genai<3`` while the
+  project's test environment holds google-genai 3, so the test that proves it works against
+  the emulator (``tests/emulator/vertex/test_aiplatform_client.py``) runs it from here.
+- ``google-provider``: Google's Airflow provider, the anchor of the import-cost benchmark
+  (``benchmarks/import_cost.py``); it does not belong in the project's environment.
+
+An environment is made once per change of its inputs (its requirements file and the Python
+version): it lives in the user's cache directory under a name derived from them, so every
+clone and CI run on the machine reuses it, and a change of the inputs makes a new one (the old
+one is removed). ``TUNEDMODELS_<NAME>_VENV`` (``TUNEDMODELS_AIPLATFORM_VENV``) names another
+place. A lock lets concurrent callers (test workers, ``.ci/test``) wait for one another
+instead of installing twice.
+
+Exit status: 0 with the interpreter's path on stdout; 75 when the environment cannot be made
+for a reason outside the project (no network to the package index, no ``venv``/``ensurepip``,
+a full disk), with the reason on stderr; 1 for any other failure (the project's to fix), with
+the installer's output on stderr; 2 for an unknown NAME.
 """
 
 from __future__ import annotations
@@ -31,12 +36,10 @@ import sys
 import time
 from pathlib import Path
 
-REQUIREMENTS = Path(__file__).with_name("aiplatform-requirements.txt")
+HERE = Path(__file__).resolve().parent
 #: Exit status when the environment cannot be made for a reason outside the project.
 UNAVAILABLE = 75
-VENV_ENV = "TUNEDMODELS_AIPLATFORM_VENV"
-_STAMP = ".tunedmodels-aiplatform-installed"
-_PREFIX = "aiplatform-"
+_STAMP = ".tunedmodels-side-env-installed"
 #: What pip or venv print when the cause lies outside the project, and how to say it.
 _OUTSIDE_CAUSES = {
     "Temporary failure in name resolution": "the package index's host name does not resolve",
@@ -64,26 +67,36 @@ class Unavailable(Exception):
     """The environment cannot be made for a reason outside the project."""
 
 
-def inputs_digest() -> str:
+def requirements_file(name: str) -> Path:
+    """The requirements of environment ``name``."""
+    return HERE / f"{name}-requirements.txt"
+
+
+def inputs_digest(name: str) -> str:
     """Digest of what the environment is made from: the requirements and the Python version."""
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes())
+    digest = hashlib.sha256(requirements_file(name).read_bytes())
     digest.update(sys.version.encode())
     return digest.hexdigest()
 
 
-def environment_dir(digest: str) -> Path:
-    """Where the environment for ``digest`` lives."""
-    configured = os.environ.get(VENV_ENV)
+def venv_variable(name: str) -> str:
+    """The environment variable that puts environment ``name`` elsewhere."""
+    return f"TUNEDMODELS_{name.upper().replace('-', '_')}_VENV"
+
+
+def environment_dir(name: str, digest: str) -> Path:
+    """Where environment ``name`` made from ``digest`` lives."""
+    configured = os.environ.get(venv_variable(name))
     if configured:
         return Path(configured)
     cache = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return cache / "airflow-provider-tunedmodels" / f"{_PREFIX}{digest[:16]}"
+    return cache / "airflow-provider-tunedmodels" / f"{name}-{digest[:16]}"
 
 
-def ensure_environment() -> Path:
-    """The environment's interpreter, after making the environment if its inputs changed."""
-    digest = inputs_digest()
-    venv = environment_dir(digest)
+def ensure_environment(name: str) -> Path:
+    """Environment ``name``'s interpreter, after making it if its inputs changed."""
+    digest = inputs_digest(name)
+    venv = environment_dir(name, digest)
     venv.parent.mkdir(parents=True, exist_ok=True)
     python = venv / "bin" / "python"
     with open(venv.parent / f"{venv.name}.lock", "w") as lock:
@@ -92,18 +105,18 @@ def ensure_environment() -> Path:
         if python.exists() and stamp.exists() and stamp.read_text() == digest:
             return python
         started = time.monotonic()
-        print(f"Making google-cloud-aiplatform's test environment in {venv} ...", file=sys.stderr)
+        print(f"Making the {name} environment in {venv} ...", file=sys.stderr)
         shutil.rmtree(venv, ignore_errors=True)
         _run([sys.executable, "-m", "venv", str(venv)], "python -m venv")
-        _run(_install_command(python), "pip install")
+        _run(_install_command(python, requirements_file(name)), "pip install")
         stamp.write_text(digest)
         print(f"... ready in {time.monotonic() - started:.0f} s", file=sys.stderr)
-    if VENV_ENV not in os.environ:
-        _remove_outdated(venv)
+    if venv_variable(name) not in os.environ:
+        _remove_outdated(venv, f"{name}-")
     return python
 
 
-def _install_command(python: Path) -> list[str]:
+def _install_command(python: Path, requirements: Path) -> list[str]:
     """Install the requirements into ``python``'s environment: with uv beside the running
     interpreter (``.ci/bootstrap.sh`` puts it there) when there is one, else with pip."""
     uv = Path(sys.executable).with_name("uv")
@@ -116,9 +129,9 @@ def _install_command(python: Path) -> list[str]:
             "--python",
             str(python),
             "-r",
-            str(REQUIREMENTS),
+            str(requirements),
         ]
-    return [str(python), "-m", "pip", "install", "--quiet", "-r", str(REQUIREMENTS)]
+    return [str(python), "-m", "pip", "install", "--quiet", "-r", str(requirements)]
 
 
 def _run(command: list[str], what: str) -> None:
@@ -139,12 +152,12 @@ def _without_index_notes(output: str) -> str:
     )
 
 
-def _remove_outdated(current: Path) -> None:
+def _remove_outdated(current: Path, prefix: str) -> None:
     """Remove environments made from other inputs (unless one is being made right now).
 
     Their lock files stay: removing one could let two callers hold "the" lock at once.
     """
-    for other in current.parent.glob(f"{_PREFIX}*"):
+    for other in current.parent.glob(f"{prefix}*"):
         if other == current or not other.is_dir():
             continue
         with open(other.parent / f"{other.name}.lock", "w") as lock:
@@ -156,21 +169,26 @@ def _remove_outdated(current: Path) -> None:
 
 
 def main() -> int:
+    if len(sys.argv) != 2 or not requirements_file(sys.argv[1]).is_file():
+        known = sorted(
+            p.name.removesuffix("-requirements.txt") for p in HERE.glob("*-requirements.txt")
+        )
+        print(f"usage: {sys.argv[0]} NAME, with NAME one of {known}", file=sys.stderr)
+        return 2
+    name = sys.argv[1]
     try:
-        python = ensure_environment()
+        python = ensure_environment(name)
     except Unavailable as exc:
-        print(f"google-cloud-aiplatform's test environment cannot be made: {exc}", file=sys.stderr)
+        print(f"The {name} environment cannot be made: {exc}", file=sys.stderr)
         return UNAVAILABLE
     except OSError as exc:
         if exc.errno == errno.ENOSPC:
-            print(
-                f"google-cloud-aiplatform's test environment cannot be made: {exc}", file=sys.stderr
-            )
+            print(f"The {name} environment cannot be made: {exc}", file=sys.stderr)
             return UNAVAILABLE
-        print(f"google-cloud-aiplatform's test environment was not made: {exc}", file=sys.stderr)
+        print(f"The {name} environment was not made: {exc}", file=sys.stderr)
         return 1
     except RuntimeError as exc:
-        print(f"google-cloud-aiplatform's test environment was not made: {exc}", file=sys.stderr)
+        print(f"The {name} environment was not made: {exc}", file=sys.stderr)
         return 1
     print(python)
     return 0
