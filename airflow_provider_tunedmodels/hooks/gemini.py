@@ -34,6 +34,8 @@ from airflow_provider_tunedmodels.models import (
     GenerateContentRequest,
     GenerateContentResponse,
     GenerationConfig,
+)
+from airflow_provider_tunedmodels.models.gemini import (
     ListOperationsResponse,
     ListPermissionsResponse,
     ListTunedModelsResponse,

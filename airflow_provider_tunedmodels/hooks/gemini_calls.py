@@ -13,9 +13,8 @@ from typing import Any
 
 from airflow_provider_tunedmodels.core.calls import ApiCall
 from airflow_provider_tunedmodels.core.errors import InvalidRequestError
-from airflow_provider_tunedmodels.models import (
-    GenerateContentRequest,
-    GenerateContentResponse,
+from airflow_provider_tunedmodels.models import GenerateContentRequest, GenerateContentResponse
+from airflow_provider_tunedmodels.models.gemini import (
     ListModelsResponse,
     ListOperationsResponse,
     ListPermissionsResponse,

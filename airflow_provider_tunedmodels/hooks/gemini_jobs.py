@@ -17,7 +17,11 @@ from airflow_provider_tunedmodels.hooks.base import JobOutcome, JobStatus
 
 if TYPE_CHECKING:
     from airflow_provider_tunedmodels.core.settings import ClientSettings
-    from airflow_provider_tunedmodels.models import ListOperationsResponse, Operation, TunedModel
+    from airflow_provider_tunedmodels.models.gemini import (
+        ListOperationsResponse,
+        Operation,
+        TunedModel,
+    )
 
 __all__ = [
     "GEMINI_STATE_OUTCOMES",
@@ -252,7 +256,7 @@ class GeminiJobsMixin:
     ) -> dict[str, Any]:
         """The tuned-model asset event's extra (see :mod:`~airflow_provider_tunedmodels.assets`)."""
         from airflow_provider_tunedmodels.assets import asset_event_extra
-        from airflow_provider_tunedmodels.models import TunedModel
+        from airflow_provider_tunedmodels.models.gemini import TunedModel
 
         return asset_event_extra(TunedModel.model_validate(dict(result)), reused=reused)
 

@@ -1,27 +1,24 @@
 """Pydantic models of the Gemini API's tuning resources, in exact wire format.
 
-The names below are imported on first use, so importing a submodule such as
+The Gemini API's own resources live in :mod:`airflow_provider_tunedmodels.models.gemini`
+(those of Vertex AI in :mod:`~airflow_provider_tunedmodels.models.vertex`); the
+``generateContent`` messages both APIs share live in
+:mod:`~airflow_provider_tunedmodels.models.generation`. This package re-exports
+the names below, as it always has.
+
+The names are imported on first use, so importing a submodule such as
 :mod:`~airflow_provider_tunedmodels.models.limits` does not load pydantic.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from airflow_provider_tunedmodels._lazy import lazy_getattr
 
 if TYPE_CHECKING:
-    from airflow_provider_tunedmodels.models.generation import (
-        Candidate,
-        Content,
-        GenerateContentRequest,
-        GenerateContentResponse,
-        GenerationConfig,
-        Part,
-        PromptFeedback,
-        UsageMetadata,
-    )
-    from airflow_provider_tunedmodels.models.model import ListModelsResponse, Model
-    from airflow_provider_tunedmodels.models.operation import (
+    from airflow_provider_tunedmodels.models.gemini.model import ListModelsResponse, Model
+    from airflow_provider_tunedmodels.models.gemini.operation import (
         CREATE_TUNED_MODEL_METADATA_TYPE,
         TUNED_MODEL_TYPE,
         CreateTunedModelMetadata,
@@ -29,13 +26,13 @@ if TYPE_CHECKING:
         Operation,
         Status,
     )
-    from airflow_provider_tunedmodels.models.permission import (
+    from airflow_provider_tunedmodels.models.gemini.permission import (
         GranteeType,
         ListPermissionsResponse,
         Permission,
         Role,
     )
-    from airflow_provider_tunedmodels.models.tuned_model import (
+    from airflow_provider_tunedmodels.models.gemini.tuned_model import (
         Dataset,
         Hyperparameters,
         ListTunedModelsResponse,
@@ -46,6 +43,16 @@ if TYPE_CHECKING:
         TuningExamples,
         TuningSnapshot,
         TuningTask,
+    )
+    from airflow_provider_tunedmodels.models.generation import (
+        Candidate,
+        Content,
+        GenerateContentRequest,
+        GenerateContentResponse,
+        GenerationConfig,
+        Part,
+        PromptFeedback,
+        UsageMetadata,
     )
 
 __all__ = [
@@ -82,43 +89,36 @@ __all__ = [
 ]
 
 _LAZY: dict[str, str] = {
-    "Candidate": "generation",
-    "Content": "generation",
-    "GenerateContentRequest": "generation",
-    "GenerateContentResponse": "generation",
-    "GenerationConfig": "generation",
-    "Part": "generation",
-    "PromptFeedback": "generation",
-    "UsageMetadata": "generation",
-    "ListModelsResponse": "model",
-    "Model": "model",
-    "CREATE_TUNED_MODEL_METADATA_TYPE": "operation",
-    "TUNED_MODEL_TYPE": "operation",
-    "CreateTunedModelMetadata": "operation",
-    "ListOperationsResponse": "operation",
-    "Operation": "operation",
-    "Status": "operation",
-    "GranteeType": "permission",
-    "ListPermissionsResponse": "permission",
-    "Permission": "permission",
-    "Role": "permission",
-    "Dataset": "tuned_model",
-    "Hyperparameters": "tuned_model",
-    "ListTunedModelsResponse": "tuned_model",
-    "State": "tuned_model",
-    "TunedModel": "tuned_model",
-    "TunedModelSource": "tuned_model",
-    "TuningExample": "tuned_model",
-    "TuningExamples": "tuned_model",
-    "TuningSnapshot": "tuned_model",
-    "TuningTask": "tuned_model",
+    "Candidate": ".generation",
+    "Content": ".generation",
+    "GenerateContentRequest": ".generation",
+    "GenerateContentResponse": ".generation",
+    "GenerationConfig": ".generation",
+    "Part": ".generation",
+    "PromptFeedback": ".generation",
+    "UsageMetadata": ".generation",
+    "ListModelsResponse": ".gemini.model",
+    "Model": ".gemini.model",
+    "CREATE_TUNED_MODEL_METADATA_TYPE": ".gemini.operation",
+    "TUNED_MODEL_TYPE": ".gemini.operation",
+    "CreateTunedModelMetadata": ".gemini.operation",
+    "ListOperationsResponse": ".gemini.operation",
+    "Operation": ".gemini.operation",
+    "Status": ".gemini.operation",
+    "GranteeType": ".gemini.permission",
+    "ListPermissionsResponse": ".gemini.permission",
+    "Permission": ".gemini.permission",
+    "Role": ".gemini.permission",
+    "Dataset": ".gemini.tuned_model",
+    "Hyperparameters": ".gemini.tuned_model",
+    "ListTunedModelsResponse": ".gemini.tuned_model",
+    "State": ".gemini.tuned_model",
+    "TunedModel": ".gemini.tuned_model",
+    "TunedModelSource": ".gemini.tuned_model",
+    "TuningExample": ".gemini.tuned_model",
+    "TuningExamples": ".gemini.tuned_model",
+    "TuningSnapshot": ".gemini.tuned_model",
+    "TuningTask": ".gemini.tuned_model",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

@@ -14,13 +14,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_provider_tunedmodels.models import limits
+from airflow_provider_tunedmodels.models.gemini.permission import GranteeType, Permission, Role
+from airflow_provider_tunedmodels.models.gemini.tuned_model import TunedModel
 from airflow_provider_tunedmodels.models.generation import GenerateContentRequest
 from airflow_provider_tunedmodels.models.names import (
     BASE_MODEL,
     TUNED_MODEL,
     tuned_model_id_problem,
 )
-from airflow_provider_tunedmodels.models.permission import GranteeType, Permission, Role
 from airflow_provider_tunedmodels.models.problems import (
     Problem,
     Spelling,
@@ -28,7 +29,6 @@ from airflow_provider_tunedmodels.models.problems import (
     wire_key,
 )
 from airflow_provider_tunedmodels.models.requests import number_problems
-from airflow_provider_tunedmodels.models.tuned_model import TunedModel
 from airflow_provider_tunedmodels.models.update_mask import (
     MUTABLE_TUNED_MODEL_FIELDS,
     mask_path,

@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_tunedmodels.data import ExampleSource, FileFormat
     from airflow_provider_tunedmodels.hooks.base import JobStatus
-    from airflow_provider_tunedmodels.models import TunedModel
+    from airflow_provider_tunedmodels.models.gemini import TunedModel
 
 # The other tuned-model operators live in ``tuned_model_changes``; their 0.1.0 class
 # paths (this module) stay importable.

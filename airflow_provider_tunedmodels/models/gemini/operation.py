@@ -8,7 +8,7 @@ from pydantic import Field
 
 from airflow_provider_tunedmodels.core.errors import RPC_CODE_NAMES
 from airflow_provider_tunedmodels.models._wire import WireModel
-from airflow_provider_tunedmodels.models.tuned_model import TunedModel, TuningSnapshot
+from airflow_provider_tunedmodels.models.gemini.tuned_model import TunedModel, TuningSnapshot
 
 __all__ = [
     "CREATE_TUNED_MODEL_METADATA_TYPE",

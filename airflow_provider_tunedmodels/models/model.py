@@ -1,0 +1,14 @@
+"""Former home of the Gemini API's base-model wire models, kept so that existing imports work.
+
+They now live in :mod:`airflow_provider_tunedmodels.models.gemini.model`; this module
+re-exports the same objects.
+"""
+
+from __future__ import annotations
+
+from airflow_provider_tunedmodels.models.gemini.model import (
+    ListModelsResponse,
+    Model,
+)
+
+__all__ = ["ListModelsResponse", "Model"]

@@ -1,0 +1,16 @@
+"""Former home of the Gemini API's permission wire models, kept so that existing imports work.
+
+They now live in :mod:`airflow_provider_tunedmodels.models.gemini.permission`; this module
+re-exports the same objects.
+"""
+
+from __future__ import annotations
+
+from airflow_provider_tunedmodels.models.gemini.permission import (
+    GranteeType,
+    ListPermissionsResponse,
+    Permission,
+    Role,
+)
+
+__all__ = ["GranteeType", "ListPermissionsResponse", "Permission", "Role"]
