@@ -131,20 +131,10 @@ class _GeminiApi(Protocol):
     def get_tuned_model(self, name: str) -> TunedModel: ...
     async def aget_tuned_model(self, name: str) -> TunedModel: ...
     def list_operations(
-        self,
-        tuned_model: str,
-        *,
-        page_size: int | None = None,
-        page_token: str | None = None,
-        filter: str | None = None,
+        self, tuned_model: str, *, page_size: int | None = None
     ) -> ListOperationsResponse: ...
     async def alist_operations(
-        self,
-        tuned_model: str,
-        *,
-        page_size: int | None = None,
-        page_token: str | None = None,
-        filter: str | None = None,
+        self, tuned_model: str, *, page_size: int | None = None
     ) -> ListOperationsResponse: ...
     def cancel_operation(self, name: str) -> None: ...
     async def acancel_operation(self, name: str) -> None: ...
