@@ -15,35 +15,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from airflow_provider_tunedmodels._lazy import lazy_getattr
+from airflow_provider_tunedmodels.models import gemini
 
 if TYPE_CHECKING:
-    from airflow_provider_tunedmodels.models.gemini.model import ListModelsResponse, Model
-    from airflow_provider_tunedmodels.models.gemini.operation import (
-        CREATE_TUNED_MODEL_METADATA_TYPE,
-        TUNED_MODEL_TYPE,
-        CreateTunedModelMetadata,
-        ListOperationsResponse,
-        Operation,
-        Status,
-    )
-    from airflow_provider_tunedmodels.models.gemini.permission import (
-        GranteeType,
-        ListPermissionsResponse,
-        Permission,
-        Role,
-    )
-    from airflow_provider_tunedmodels.models.gemini.tuned_model import (
-        Dataset,
-        Hyperparameters,
-        ListTunedModelsResponse,
-        State,
-        TunedModel,
-        TunedModelSource,
-        TuningExample,
-        TuningExamples,
-        TuningSnapshot,
-        TuningTask,
-    )
+    from airflow_provider_tunedmodels.models.gemini import *  # noqa: F403
     from airflow_provider_tunedmodels.models.generation import (
         Candidate,
         Content,
@@ -56,69 +31,20 @@ if TYPE_CHECKING:
     )
 
 __all__ = [
-    "CREATE_TUNED_MODEL_METADATA_TYPE",
-    "TUNED_MODEL_TYPE",
     "Candidate",
     "Content",
-    "CreateTunedModelMetadata",
-    "Dataset",
     "GenerateContentRequest",
     "GenerateContentResponse",
     "GenerationConfig",
-    "GranteeType",
-    "Hyperparameters",
-    "ListModelsResponse",
-    "ListOperationsResponse",
-    "ListPermissionsResponse",
-    "ListTunedModelsResponse",
-    "Model",
-    "Operation",
     "Part",
-    "Permission",
     "PromptFeedback",
-    "Role",
-    "State",
-    "Status",
-    "TunedModel",
-    "TunedModelSource",
-    "TuningExample",
-    "TuningExamples",
-    "TuningSnapshot",
-    "TuningTask",
     "UsageMetadata",
 ]
+__all__ += gemini.__all__
 
 _LAZY: dict[str, str] = {
-    "Candidate": ".generation",
-    "Content": ".generation",
-    "GenerateContentRequest": ".generation",
-    "GenerateContentResponse": ".generation",
-    "GenerationConfig": ".generation",
-    "Part": ".generation",
-    "PromptFeedback": ".generation",
-    "UsageMetadata": ".generation",
-    "ListModelsResponse": ".gemini.model",
-    "Model": ".gemini.model",
-    "CREATE_TUNED_MODEL_METADATA_TYPE": ".gemini.operation",
-    "TUNED_MODEL_TYPE": ".gemini.operation",
-    "CreateTunedModelMetadata": ".gemini.operation",
-    "ListOperationsResponse": ".gemini.operation",
-    "Operation": ".gemini.operation",
-    "Status": ".gemini.operation",
-    "GranteeType": ".gemini.permission",
-    "ListPermissionsResponse": ".gemini.permission",
-    "Permission": ".gemini.permission",
-    "Role": ".gemini.permission",
-    "Dataset": ".gemini.tuned_model",
-    "Hyperparameters": ".gemini.tuned_model",
-    "ListTunedModelsResponse": ".gemini.tuned_model",
-    "State": ".gemini.tuned_model",
-    "TunedModel": ".gemini.tuned_model",
-    "TunedModelSource": ".gemini.tuned_model",
-    "TuningExample": ".gemini.tuned_model",
-    "TuningExamples": ".gemini.tuned_model",
-    "TuningSnapshot": ".gemini.tuned_model",
-    "TuningTask": ".gemini.tuned_model",
+    **{name: ".generation" for name in __all__ if name not in gemini.__all__},
+    **{name: ".gemini" for name in gemini.__all__},
 }
 
 __getattr__ = lazy_getattr(__name__, _LAZY, globals())

@@ -6,9 +6,5 @@ re-exports the same objects.
 
 from __future__ import annotations
 
-from airflow_provider_tunedmodels.models.gemini.model import (
-    ListModelsResponse,
-    Model,
-)
-
-__all__ = ["ListModelsResponse", "Model"]
+from airflow_provider_tunedmodels.models.gemini.model import *  # noqa: F403
+from airflow_provider_tunedmodels.models.gemini.model import __all__ as __all__

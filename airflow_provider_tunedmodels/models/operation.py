@@ -6,20 +6,5 @@ re-exports the same objects.
 
 from __future__ import annotations
 
-from airflow_provider_tunedmodels.models.gemini.operation import (
-    CREATE_TUNED_MODEL_METADATA_TYPE,
-    TUNED_MODEL_TYPE,
-    CreateTunedModelMetadata,
-    ListOperationsResponse,
-    Operation,
-    Status,
-)
-
-__all__ = [
-    "CREATE_TUNED_MODEL_METADATA_TYPE",
-    "TUNED_MODEL_TYPE",
-    "CreateTunedModelMetadata",
-    "ListOperationsResponse",
-    "Operation",
-    "Status",
-]
+from airflow_provider_tunedmodels.models.gemini.operation import *  # noqa: F403
+from airflow_provider_tunedmodels.models.gemini.operation import __all__ as __all__

@@ -6,11 +6,5 @@ re-exports the same objects.
 
 from __future__ import annotations
 
-from airflow_provider_tunedmodels.models.gemini.permission import (
-    GranteeType,
-    ListPermissionsResponse,
-    Permission,
-    Role,
-)
-
-__all__ = ["GranteeType", "ListPermissionsResponse", "Permission", "Role"]
+from airflow_provider_tunedmodels.models.gemini.permission import *  # noqa: F403
+from airflow_provider_tunedmodels.models.gemini.permission import __all__ as __all__

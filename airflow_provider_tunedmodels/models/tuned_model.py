@@ -6,28 +6,5 @@ re-exports the same objects.
 
 from __future__ import annotations
 
-from airflow_provider_tunedmodels.models.gemini.tuned_model import (
-    Dataset,
-    Hyperparameters,
-    ListTunedModelsResponse,
-    State,
-    TunedModel,
-    TunedModelSource,
-    TuningExample,
-    TuningExamples,
-    TuningSnapshot,
-    TuningTask,
-)
-
-__all__ = [
-    "Dataset",
-    "Hyperparameters",
-    "ListTunedModelsResponse",
-    "State",
-    "TunedModel",
-    "TunedModelSource",
-    "TuningExample",
-    "TuningExamples",
-    "TuningSnapshot",
-    "TuningTask",
-]
+from airflow_provider_tunedmodels.models.gemini.tuned_model import *  # noqa: F403
+from airflow_provider_tunedmodels.models.gemini.tuned_model import __all__ as __all__

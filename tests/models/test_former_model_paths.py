@@ -33,6 +33,49 @@ def test_a_former_module_exports_the_same_objects(former: str, current: str) -> 
         assert getattr(old, name) is getattr(new, name), name
 
 
+#: What ``airflow_provider_tunedmodels.models`` exported before the Gemini models moved.
+MODELS_PACKAGE_NAMES = {
+    "CREATE_TUNED_MODEL_METADATA_TYPE",
+    "TUNED_MODEL_TYPE",
+    "Candidate",
+    "Content",
+    "CreateTunedModelMetadata",
+    "Dataset",
+    "GenerateContentRequest",
+    "GenerateContentResponse",
+    "GenerationConfig",
+    "GranteeType",
+    "Hyperparameters",
+    "ListModelsResponse",
+    "ListOperationsResponse",
+    "ListPermissionsResponse",
+    "ListTunedModelsResponse",
+    "Model",
+    "Operation",
+    "Part",
+    "Permission",
+    "PromptFeedback",
+    "Role",
+    "State",
+    "Status",
+    "TunedModel",
+    "TunedModelSource",
+    "TuningExample",
+    "TuningExamples",
+    "TuningSnapshot",
+    "TuningTask",
+    "UsageMetadata",
+}
+
+
+def test_the_models_package_exports_what_it_did() -> None:
+    from airflow_provider_tunedmodels.models import generation
+
+    assert set(models_package.__all__) == MODELS_PACKAGE_NAMES
+    for name in MODELS_PACKAGE_NAMES - set(gemini.__all__):
+        assert getattr(models_package, name) is getattr(generation, name), name
+
+
 def test_every_gemini_model_is_still_exported_by_the_models_package() -> None:
     assert set(gemini.__all__) <= set(models_package.__all__)
     for name in gemini.__all__:
