@@ -27,6 +27,7 @@ from airflow_provider_tunedmodels.tuning_policy import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TUNING_TIMEOUT,
     deterministic_tuned_model_id,
+    deterministic_tuned_model_id_of,
 )
 
 if TYPE_CHECKING:
@@ -320,14 +321,7 @@ class CreateTunedModelOperator(TuningCreateOperator, GeminiBaseOperator):
     def _tuned_model_id(self, context: Context) -> str:
         if self.tuned_model_id:
             return str(self.tuned_model_id)
-        ti = context["ti"]
-        return deterministic_tuned_model_id(
-            self.dag_id,
-            self.task_id,
-            context.get("logical_date"),
-            run_id=context["run_id"],
-            map_index=ti.map_index if ti.map_index is not None else -1,
-        )
+        return deterministic_tuned_model_id_of(self, context)
 
     def _create_or_adopt(self, tuned_model_id: str, request: TunedModel) -> _Started:
         from airflow_provider_tunedmodels._compat import AirflowFailException
