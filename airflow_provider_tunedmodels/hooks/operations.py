@@ -53,8 +53,11 @@ class OperationMethods(Generic[OpT]):
         def _log_operation(self, operation: OpT) -> None: ...
 
     def get_operation(self, name: str) -> OpT:
-        """Get an operation by its full name (``tunedModels/{id}/operations/{op}`` on the
-        Gemini API, ``projects/*/locations/*/tuningJobs/*/operations/*`` on Vertex AI)."""
+        """Get an operation by its full name.
+
+        That is ``tunedModels/{id}/operations/{op}`` on the Gemini API and
+        ``projects/*/locations/*/tuningJobs/*/operations/*`` on Vertex AI.
+        """
         return self._run(self.operation_calls.get(name))
 
     async def aget_operation(self, name: str) -> OpT:
@@ -62,8 +65,10 @@ class OperationMethods(Generic[OpT]):
         return await self._arun(self.operation_calls.get(name))
 
     def cancel_operation(self, name: str) -> None:
-        """Ask the server to cancel an operation (best effort; on the Gemini API, bound on
-        the ``v1`` API only)."""
+        """Ask the server to cancel an operation (best effort).
+
+        On the Gemini API, cancelling is bound on the ``v1`` API only.
+        """
         self._run(self.operation_calls.cancel(name))
 
     async def acancel_operation(self, name: str) -> None:
