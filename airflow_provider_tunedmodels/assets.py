@@ -45,7 +45,7 @@ if TYPE_CHECKING:
 
     from airflow.sdk import Asset
 
-    from airflow_provider_tunedmodels.models import TunedModel
+    from airflow_provider_tunedmodels.models.gemini import TunedModel
 
 __all__ = [
     "ASSET_SCHEME",

@@ -56,6 +56,7 @@ __all__ = [
     "TriggerEventPayload",
     "TuningWaitError",
     "deterministic_tuned_model_id",
+    "deterministic_tuned_model_id_of",
     "is_transient_error",
     "make_event",
     "run_key",
@@ -244,14 +245,24 @@ def run_key(
 
 def run_key_of(task: Any, context: Any) -> str:
     """:func:`run_key` of ``task`` (an operator) running in ``context``."""
+    return run_key(**_run_of(task, context))
+
+
+def deterministic_tuned_model_id_of(task: Any, context: Any) -> str:
+    """:func:`deterministic_tuned_model_id` of ``task`` (an operator) running in ``context``."""
+    return deterministic_tuned_model_id(**_run_of(task, context))
+
+
+def _run_of(task: Any, context: Any) -> dict[str, Any]:
+    """What names one logical run of ``task``: its DAG and task, logical date, run and map index."""
     ti = context["ti"]
-    return run_key(
-        task.dag_id,
-        task.task_id,
-        context.get("logical_date"),
-        run_id=context["run_id"],
-        map_index=ti.map_index if ti.map_index is not None else -1,
-    )
+    return {
+        "dag_id": task.dag_id,
+        "task_id": task.task_id,
+        "logical_date": context.get("logical_date"),
+        "run_id": context["run_id"],
+        "map_index": ti.map_index if ti.map_index is not None else -1,
+    }
 
 
 def _utc(value: datetime | str | None) -> datetime | None:

@@ -73,6 +73,7 @@ HTTP_STACK = (
     "google.auth",
     "airflow_provider_tunedmodels.hooks",
     "airflow_provider_tunedmodels.core.http",
+    "airflow_provider_tunedmodels.models.gemini.tuned_model",
     "airflow_provider_tunedmodels.models.tuned_model",
 )
 # One fresh interpreter for all three: whatever one of them loads stays loaded, so each import

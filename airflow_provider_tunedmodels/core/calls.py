@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-__all__ = ["ApiCall", "QueryParams"]
+__all__ = ["ApiCall", "QueryParams", "page_call"]
 
 T = TypeVar("T")
 
@@ -59,3 +59,16 @@ class ApiCall(Generic[T]):
                 continue
             result[key] = ("true" if value else "false") if isinstance(value, bool) else str(value)
         return result
+
+
+def page_call(
+    path: str,
+    parse: Callable[[Any], T],
+    page_size: int | None,
+    page_token: str | None,
+    **params: str | None,
+) -> ApiCall[T]:
+    """``GET`` one page of a ``List`` method: ``pageSize`` (already checked by the caller's
+    API rules), ``pageToken`` and the method's other query parameters, e.g. ``filter``."""
+    query = {"pageSize": page_size, "pageToken": page_token, **params}
+    return ApiCall("GET", path, parse, params=query)

@@ -116,23 +116,18 @@ def poll(
     ``deadline_of`` may move the deadline from what a reading says (e.g. a job's start
     time, so that time waiting for quota does not count); ``None`` keeps it.
     """
-    failures = 0
-    last: T | None = None
+    rounds = _Rounds(finished, policy, is_transient, on_poll, on_failure, deadline_of, clock)
     while True:
         try:
-            last = fetch()
+            value = fetch()
         except Exception as exc:
-            failures = _count_failure(exc, failures, policy, is_transient, on_failure)
+            rounds.failed(exc)
         else:
-            failures = 0
-            if on_poll is not None:
-                on_poll(last)
-            if finished(last):
-                return PollResult(last, True)
-            policy = _moved(policy, deadline_of, last)
-        delay = policy.next_delay(failures, now=clock())
+            if rounds.read(value):
+                return PollResult(value, True)
+        delay = rounds.next_delay()
         if delay is None:
-            return PollResult(last, False)
+            return PollResult(rounds.last, False)
         sleep(delay)
 
 
@@ -149,23 +144,18 @@ async def apoll(
     clock: Callable[[], float] = time.time,
 ) -> PollResult[T]:
     """Async twin of :func:`poll`."""
-    failures = 0
-    last: T | None = None
+    rounds = _Rounds(finished, policy, is_transient, on_poll, on_failure, deadline_of, clock)
     while True:
         try:
-            last = await fetch()
+            value = await fetch()
         except Exception as exc:
-            failures = _count_failure(exc, failures, policy, is_transient, on_failure)
+            rounds.failed(exc)
         else:
-            failures = 0
-            if on_poll is not None:
-                on_poll(last)
-            if finished(last):
-                return PollResult(last, True)
-            policy = _moved(policy, deadline_of, last)
-        delay = policy.next_delay(failures, now=clock())
+            if rounds.read(value):
+                return PollResult(value, True)
+        delay = rounds.next_delay()
         if delay is None:
-            return PollResult(last, False)
+            return PollResult(rounds.last, False)
         await sleep(delay)
 
 
@@ -178,27 +168,44 @@ class TooManyPollFailuresError(Exception):
         self.last = last
 
 
-def _moved(
-    policy: PollPolicy, deadline_of: Callable[[T], float | None] | None, last: T
-) -> PollPolicy:
-    if deadline_of is None:
-        return policy
-    moved = deadline_of(last)
-    return policy if moved is None else replace(policy, end_time=moved)
+@dataclass
+class _Rounds(Generic[T]):
+    """What a wait decides between its fetches and sleeps, for :func:`poll` and :func:`apoll`."""
 
+    finished: Callable[[T], bool]
+    policy: PollPolicy
+    is_transient: Callable[[BaseException], bool]
+    on_poll: Callable[[T], Any] | None
+    on_failure: Callable[[int, BaseException], Any] | None
+    deadline_of: Callable[[T], float | None] | None
+    clock: Callable[[], float]
+    failures: int = 0
+    last: T | None = None
 
-def _count_failure(
-    exc: Exception,
-    failures: int,
-    policy: PollPolicy,
-    is_transient: Callable[[BaseException], bool],
-    on_failure: Callable[[int, BaseException], Any] | None,
-) -> int:
-    if not is_transient(exc):
-        raise exc
-    failures += 1
-    if failures >= policy.max_consecutive_failures:
-        raise TooManyPollFailuresError(failures, exc) from exc
-    if on_failure is not None:
-        on_failure(failures, exc)
-    return failures
+    def read(self, value: T) -> bool:
+        """Take a reading; whether the wait is finished with it."""
+        self.last = value
+        self.failures = 0
+        if self.on_poll is not None:
+            self.on_poll(value)
+        if self.finished(value):
+            return True
+        if self.deadline_of is not None:
+            moved = self.deadline_of(value)
+            if moved is not None:
+                self.policy = replace(self.policy, end_time=moved)
+        return False
+
+    def failed(self, exc: Exception) -> None:
+        """Count a failed fetch; a non-transient error, or one too many, is raised."""
+        if not self.is_transient(exc):
+            raise exc
+        self.failures += 1
+        if self.failures >= self.policy.max_consecutive_failures:
+            raise TooManyPollFailuresError(self.failures, exc) from exc
+        if self.on_failure is not None:
+            self.on_failure(self.failures, exc)
+
+    def next_delay(self) -> float | None:
+        """Seconds until the next fetch, or ``None`` once the deadline has passed."""
+        return self.policy.next_delay(self.failures, now=self.clock())

@@ -14,8 +14,33 @@ baseline for evaluations.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
-__all__ = ["AnswerBook", "base_model_answer", "similarity"]
+__all__ = [
+    "MAX_CANDIDATES",
+    "MAX_STOP_SEQUENCES",
+    "AnswerBook",
+    "Generation",
+    "base_model_answer",
+    "similarity",
+]
+
+#: Most ``candidateCount`` a ``generateContent`` request may ask for (both APIs).
+MAX_CANDIDATES = 8
+#: Most ``stopSequences`` a ``generationConfig`` may hold (both APIs, as documented).
+MAX_STOP_SEQUENCES = 5
+
+
+@dataclass(frozen=True)
+class Generation:
+    """The outcome of one generation request."""
+
+    text: str
+    finish_reason: str
+    candidate_count: int
+    prompt_tokens: int
+    model_version: str
+    response_id: str
 
 
 def _normalise(text: str) -> str:

@@ -14,13 +14,24 @@ caller asked for ``enum-encoding=int``).
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from airflow_provider_tunedmodels.emulator.errors import ApiError, invalid_argument
 from airflow_provider_tunedmodels.emulator.wire import to_camel, to_snake
 
-__all__ = ["FLOAT32_MAX", "Enum", "Field", "Message", "parse_message", "string", "timestamp"]
+__all__ = [
+    "FLOAT32_MAX",
+    "Enum",
+    "Field",
+    "GenerationSchemas",
+    "Message",
+    "generation_schemas",
+    "parse_message",
+    "string",
+    "timestamp",
+]
 
 
 #: ``@type`` of the ``google.rpc.BadRequest`` error detail.
@@ -74,6 +85,67 @@ def string() -> Field:
 def timestamp() -> Field:
     """A ``google.protobuf.Timestamp`` field (an RFC 3339 string)."""
     return Field("timestamp")
+
+
+@dataclass(frozen=True)
+class GenerationSchemas:
+    """The ``generateContent`` request of one API, and the messages it holds."""
+
+    content: Message
+    generation_config: Message
+    request: Message
+
+
+def generation_schemas(
+    package: str,
+    part: Message,
+    *,
+    top_k: str,
+    request_extra: Mapping[str, Field] | None = None,
+    request_open: bool = False,
+    request_required: tuple[str, ...] = (),
+) -> GenerationSchemas:
+    """``Content``, ``GenerationConfig`` and ``GenerateContentRequest`` of ``package``.
+
+    Both APIs declare the same fields; they differ in ``Part`` (given), in the type of
+    ``topK`` (``int32`` on the Gemini API, ``float`` on Vertex AI), in the request's
+    further fields (``request_extra``) and in whether it ignores unknown fields.
+    """
+    content = Message(
+        f"{package}.Content",
+        {"role": string(), "parts": Field("message", repeated=True, message=part)},
+    )
+    config = Message(
+        f"{package}.GenerationConfig",
+        {
+            "candidateCount": Field("int32"),
+            "stopSequences": Field("string", repeated=True),
+            "maxOutputTokens": Field("int32"),
+            "temperature": Field("float"),
+            "topP": Field("float"),
+            "topK": Field(top_k),
+            "seed": Field("int32"),
+            "responseMimeType": string(),
+        },
+        open=True,
+    )
+    request = Message(
+        f"{package}.GenerateContentRequest",
+        {
+            "model": string(),
+            "contents": Field("message", repeated=True, message=content),
+            "systemInstruction": Field("message", message=content),
+            "generationConfig": Field("message", message=config),
+            "safetySettings": Field("any"),
+            "tools": Field("any"),
+            "toolConfig": Field("any"),
+            **(request_extra or {}),
+            "cachedContent": string(),
+        },
+        open=request_open,
+        required=request_required,
+    )
+    return GenerationSchemas(content, config, request)
 
 
 def parse_message(schema: Message, value: Any, path: str) -> dict[str, Any]:

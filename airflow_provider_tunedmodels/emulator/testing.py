@@ -147,27 +147,31 @@ def _wait_until_healthy(base_url: str, deadline: float) -> None:
             time.sleep(0.02)
 
 
+@dataclass(frozen=True)
+class _Launch:
+    """How :func:`run_emulator` starts the server, in a thread or in a process."""
+
+    step_seconds: float
+    api_key: str
+    token_lifetime: float
+    seed: int
+    state_file: str | None
+    concurrent_tuning_jobs: int
+
+
 @contextmanager
-def _in_thread(
-    *,
-    step_seconds: float,
-    api_key: str,
-    token_lifetime: float,
-    seed: int,
-    state_file: str | None,
-    concurrent_tuning_jobs: int,
-) -> Iterator[str]:
+def _in_thread(launch: _Launch) -> Iterator[str]:
     from airflow_provider_tunedmodels.emulator.app import EmulatorApp
     from airflow_provider_tunedmodels.emulator.config import EmulatorConfig
     from airflow_provider_tunedmodels.emulator.server import ServerThread, bind_socket
 
     config = EmulatorConfig(
-        step_seconds=step_seconds,
-        api_keys={api_key: DEFAULT_USER_EMAIL},
-        token_lifetime=token_lifetime,
-        state_file=state_file,
-        seed=seed,
-        concurrent_tuning_jobs=concurrent_tuning_jobs,
+        step_seconds=launch.step_seconds,
+        api_keys={launch.api_key: DEFAULT_USER_EMAIL},
+        token_lifetime=launch.token_lifetime,
+        state_file=launch.state_file,
+        seed=launch.seed,
+        concurrent_tuning_jobs=launch.concurrent_tuning_jobs,
     )
     sock = bind_socket("127.0.0.1", 0)
     port = sock.getsockname()[1]
@@ -180,15 +184,7 @@ def _in_thread(
 
 
 @contextmanager
-def _in_subprocess(
-    *,
-    step_seconds: float,
-    api_key: str,
-    token_lifetime: float,
-    seed: int,
-    state_file: str | None,
-    concurrent_tuning_jobs: int,
-) -> Iterator[str]:
+def _in_subprocess(launch: _Launch) -> Iterator[str]:
     from airflow_provider_tunedmodels.emulator.__main__ import API_KEYS_ENV, READY_PREFIX
 
     command = [
@@ -200,19 +196,19 @@ def _in_subprocess(
         "--port",
         "0",
         "--step-seconds",
-        repr(step_seconds),
+        repr(launch.step_seconds),
         "--token-lifetime",
-        repr(token_lifetime),
+        repr(launch.token_lifetime),
         "--seed",
-        str(seed),
+        str(launch.seed),
         "--concurrent-tuning-jobs",
-        str(concurrent_tuning_jobs),
+        str(launch.concurrent_tuning_jobs),
         "--log-level",
         "warning",
     ]
-    if state_file is not None:
-        command += ["--state-file", state_file]
-    env = {**os.environ, API_KEYS_ENV: f"{api_key}={DEFAULT_USER_EMAIL}"}
+    if launch.state_file is not None:
+        command += ["--state-file", launch.state_file]
+    env = {**os.environ, API_KEYS_ENV: f"{launch.api_key}={DEFAULT_USER_EMAIL}"}
     process = _subprocess.Popen(command, stdout=_subprocess.PIPE, env=env, text=True)
     try:
         line = _read_ready_line(process, time.monotonic() + _START_TIMEOUT)
@@ -267,14 +263,8 @@ def run_emulator(
     initial_rules = rules_from_kwargs(**faults)
     key = api_key or "emulator-" + secrets.token_urlsafe(24)
     runner = _in_subprocess if subprocess else _in_thread
-    with runner(
-        step_seconds=step_seconds,
-        api_key=key,
-        token_lifetime=token_lifetime,
-        seed=seed,
-        state_file=state_file,
-        concurrent_tuning_jobs=concurrent_tuning_jobs,
-    ) as base_url:
+    launch = _Launch(step_seconds, key, token_lifetime, seed, state_file, concurrent_tuning_jobs)
+    with runner(launch) as base_url:
         _wait_until_healthy(base_url, time.monotonic() + _START_TIMEOUT)
         emulator = RunningEmulator(base_url=base_url, api_key=key, token_uri=f"{base_url}/token")
         try:

@@ -269,10 +269,7 @@ class RestHook(BaseHook):
 class TuningJobHook(RestHook):
     """Base of every tuning backend's hook: the REST core of :class:`RestHook`, and the seam.
 
-    :param conn_id: the Airflow connection (of the subclass's ``conn_type``).
-    :param settings: use these settings instead of reading a connection (scripts, tests).
-    :param transport: httpx transport for the sync client (tests).
-    :param async_transport: httpx transport for the async client (tests).
+    It takes the arguments of :class:`RestHook`.
     """
 
     #: Set by each backend: its default host, API version, scopes and extras prefix.

@@ -17,23 +17,24 @@ so a mistake fails before anything is sent. Retries follow
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import Any
 
 from airflow_provider_tunedmodels.connection_form import GEMINI_CONNECTION
 from airflow_provider_tunedmodels.core.errors import AlreadyExistsError, NotFoundError
-from airflow_provider_tunedmodels.core.lro import apoll_operation, poll_operation
 from airflow_provider_tunedmodels.core.paging import aiter_items, iter_items
-from airflow_provider_tunedmodels.core.polling import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.defaults import GEMINI_CONN_ID
 from airflow_provider_tunedmodels.hooks import gemini_calls as calls
 from airflow_provider_tunedmodels.hooks.base import TuningJobHook
 from airflow_provider_tunedmodels.hooks.gemini_jobs import GeminiJobsMixin, describe_progress
+from airflow_provider_tunedmodels.hooks.operations import OperationCalls, OperationMethods
 from airflow_provider_tunedmodels.models import (
     GenerateContentRequest,
     GenerateContentResponse,
     GenerationConfig,
+)
+from airflow_provider_tunedmodels.models.gemini import (
     ListOperationsResponse,
     ListPermissionsResponse,
     ListTunedModelsResponse,
@@ -57,7 +58,7 @@ __all__ = ["GEMINI_CONNECTION", "GeminiTunedModelsHook", "describe_progress"]
 GenerateInput = str | GenerateContentRequest | Mapping[str, Any]
 
 
-class GeminiTunedModelsHook(GeminiJobsMixin, TuningJobHook):
+class GeminiTunedModelsHook(GeminiJobsMixin, OperationMethods[Operation], TuningJobHook):
     """Interact with tuned models on the Gemini API, or a compatible server.
 
     A tuning job here is a tuned model's create operation
@@ -75,6 +76,7 @@ class GeminiTunedModelsHook(GeminiJobsMixin, TuningJobHook):
     conn_type = "gemini_tuned_models"
     hook_name = "Gemini API (tuned models)"
     connection_defaults = GEMINI_CONNECTION
+    operation_calls = OperationCalls(calls.get_operation, calls.cancel_operation)
 
     def __init__(
         self,
@@ -364,14 +366,6 @@ class GeminiTunedModelsHook(GeminiJobsMixin, TuningJobHook):
 
     # --- operations --------------------------------------------------------------------------
 
-    def get_operation(self, name: str) -> Operation:
-        """Get ``tunedModels/{id}/operations/{op}``."""
-        return self._run(calls.get_operation(name))
-
-    async def aget_operation(self, name: str) -> Operation:
-        """Async :meth:`get_operation`."""
-        return await self._arun(calls.get_operation(name))
-
     def list_operations(
         self,
         tuned_model: str,
@@ -408,50 +402,6 @@ class GeminiTunedModelsHook(GeminiJobsMixin, TuningJobHook):
         """Async :meth:`iter_operations`."""
         return aiter_items(
             lambda token: self.alist_operations(tuned_model, page_size=page_size, page_token=token)
-        )
-
-    def cancel_operation(self, name: str) -> None:
-        """Cancel a tuning operation (bound on the ``v1`` API only)."""
-        self._run(calls.cancel_operation(name))
-
-    async def acancel_operation(self, name: str) -> None:
-        """Async :meth:`cancel_operation`."""
-        await self._arun(calls.cancel_operation(name))
-
-    def wait_for_operation(
-        self,
-        name: str,
-        *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        on_poll: Callable[[Operation], Any] | None = None,
-    ) -> Operation:
-        """Poll until the operation is done; raise if it failed or ``timeout`` passes.
-
-        :raises OperationFailedError: the operation finished with an error.
-        :raises OperationTimeoutError: not done in time (it keeps running server-side).
-        """
-        return poll_operation(
-            lambda: self.get_operation(name),
-            timeout=timeout,
-            poll_interval=poll_interval,
-            on_poll=on_poll or self._log_operation,
-        )
-
-    async def await_for_operation(
-        self,
-        name: str,
-        *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        on_poll: Callable[[Operation], Any] | None = None,
-    ) -> Operation:
-        """Async :meth:`wait_for_operation`."""
-        return await apoll_operation(
-            lambda: self.aget_operation(name),
-            timeout=timeout,
-            poll_interval=poll_interval,
-            on_poll=on_poll or self._log_operation,
         )
 
     def _log_operation(self, operation: Operation) -> None:

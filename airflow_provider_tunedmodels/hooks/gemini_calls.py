@@ -11,11 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from airflow_provider_tunedmodels.core.calls import ApiCall
+from airflow_provider_tunedmodels.core.calls import ApiCall, page_call
 from airflow_provider_tunedmodels.core.errors import InvalidRequestError
-from airflow_provider_tunedmodels.models import (
-    GenerateContentRequest,
-    GenerateContentResponse,
+from airflow_provider_tunedmodels.models import GenerateContentRequest, GenerateContentResponse
+from airflow_provider_tunedmodels.models.gemini import (
     ListModelsResponse,
     ListOperationsResponse,
     ListPermissionsResponse,
@@ -125,11 +124,12 @@ def get_tuned_model(name: str) -> ApiCall[TunedModel]:
 def list_tuned_models(
     page_size: int | None, page_token: str | None, filter: str | None
 ) -> ApiCall[ListTunedModelsResponse]:
-    return ApiCall(
-        "GET",
+    return page_call(
         "tunedModels",
         ListTunedModelsResponse.from_wire,
-        params={"pageSize": _page_size(page_size), "pageToken": page_token, "filter": filter},
+        _page_size(page_size),
+        page_token,
+        filter=filter,
     )
 
 
@@ -264,11 +264,11 @@ def get_permission(name: str) -> ApiCall[Permission]:
 def list_permissions(
     tuned_model: str, page_size: int | None, page_token: str | None
 ) -> ApiCall[ListPermissionsResponse]:
-    return ApiCall(
-        "GET",
+    return page_call(
         f"{tuned_model_path(tuned_model, 'tuned_model')}/permissions",
         ListPermissionsResponse.from_wire,
-        params={"pageSize": _page_size(page_size), "pageToken": page_token},
+        _page_size(page_size),
+        page_token,
     )
 
 
@@ -297,11 +297,12 @@ def get_operation(name: str) -> ApiCall[Operation]:
 def list_operations(
     tuned_model: str, page_size: int | None, page_token: str | None, filter: str | None
 ) -> ApiCall[ListOperationsResponse]:
-    return ApiCall(
-        "GET",
+    return page_call(
         f"{tuned_model_path(tuned_model, 'tuned_model')}/operations",
         ListOperationsResponse.from_wire,
-        params={"pageSize": _page_size(page_size), "pageToken": page_token, "filter": filter},
+        _page_size(page_size),
+        page_token,
+        filter=filter,
     )
 
 
@@ -315,9 +316,4 @@ def get_model(name: str) -> ApiCall[Model]:
 
 
 def list_models(page_size: int | None, page_token: str | None) -> ApiCall[ListModelsResponse]:
-    return ApiCall(
-        "GET",
-        "models",
-        ListModelsResponse.from_wire,
-        params={"pageSize": _page_size(page_size), "pageToken": page_token},
-    )
+    return page_call("models", ListModelsResponse.from_wire, _page_size(page_size), page_token)

@@ -17,7 +17,11 @@ from airflow_provider_tunedmodels.hooks.base import JobOutcome, JobStatus
 
 if TYPE_CHECKING:
     from airflow_provider_tunedmodels.core.settings import ClientSettings
-    from airflow_provider_tunedmodels.models import ListOperationsResponse, Operation, TunedModel
+    from airflow_provider_tunedmodels.models.gemini import (
+        ListOperationsResponse,
+        Operation,
+        TunedModel,
+    )
 
 __all__ = [
     "GEMINI_STATE_OUTCOMES",
@@ -127,20 +131,10 @@ class _GeminiApi(Protocol):
     def get_tuned_model(self, name: str) -> TunedModel: ...
     async def aget_tuned_model(self, name: str) -> TunedModel: ...
     def list_operations(
-        self,
-        tuned_model: str,
-        *,
-        page_size: int | None = None,
-        page_token: str | None = None,
-        filter: str | None = None,
+        self, tuned_model: str, *, page_size: int | None = None
     ) -> ListOperationsResponse: ...
     async def alist_operations(
-        self,
-        tuned_model: str,
-        *,
-        page_size: int | None = None,
-        page_token: str | None = None,
-        filter: str | None = None,
+        self, tuned_model: str, *, page_size: int | None = None
     ) -> ListOperationsResponse: ...
     def cancel_operation(self, name: str) -> None: ...
     async def acancel_operation(self, name: str) -> None: ...
@@ -252,7 +246,7 @@ class GeminiJobsMixin:
     ) -> dict[str, Any]:
         """The tuned-model asset event's extra (see :mod:`~airflow_provider_tunedmodels.assets`)."""
         from airflow_provider_tunedmodels.assets import asset_event_extra
-        from airflow_provider_tunedmodels.models import TunedModel
+        from airflow_provider_tunedmodels.models.gemini import TunedModel
 
         return asset_event_extra(TunedModel.model_validate(dict(result)), reused=reused)
 

@@ -90,19 +90,8 @@ class VertexTuningJobsHook(VertexJobsMixin, VertexServingMethods, TuningJobHook)
     conn_type = VERTEX_CONN_TYPE
     hook_name = "Vertex AI (tuning jobs)"
     connection_defaults = VERTEX_CONNECTION
-
-    def __init__(
-        self,
-        conn_id: str | None = None,
-        *,
-        settings: ClientSettings | None = None,
-        transport: Any = None,
-        async_transport: Any = None,
-    ) -> None:
-        super().__init__(
-            conn_id, settings=settings, transport=transport, async_transport=async_transport
-        )
-        self._adc_project: str | None = None
+    #: The project of Application Default Credentials, once looked up (see :meth:`project`).
+    _adc_project: str | None = None
 
     # --- connection, routing -------------------------------------------------------------------
 

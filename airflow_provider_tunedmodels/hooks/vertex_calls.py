@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from airflow_provider_tunedmodels.core.calls import ApiCall
+from airflow_provider_tunedmodels.core.calls import ApiCall, page_call
 from airflow_provider_tunedmodels.core.errors import InvalidRequestError
 from airflow_provider_tunedmodels.models.generation import (
     GenerateContentRequest,
@@ -122,11 +122,12 @@ def get_tuning_job(name: str) -> ApiCall[TuningJob]:
 def list_tuning_jobs(
     parent: str, page_size: int | None, page_token: str | None, filter: str | None
 ) -> ApiCall[ListTuningJobsResponse]:
-    return ApiCall(
-        "GET",
+    return page_call(
         f"{parent}/tuningJobs",
         ListTuningJobsResponse.from_wire,
-        params={"pageSize": _page_size(page_size), "pageToken": page_token, "filter": filter},
+        _page_size(page_size),
+        page_token,
+        filter=filter,
     )
 
 
@@ -156,11 +157,12 @@ def get_operation(name: str) -> ApiCall[TuningOperation]:
 def list_operations(
     tuning_job: str, page_size: int | None, page_token: str | None, filter: str | None
 ) -> ApiCall[ListTuningOperationsResponse]:
-    return ApiCall(
-        "GET",
+    return page_call(
         f"{parse_tuning_job_name(tuning_job)}/operations",
         ListTuningOperationsResponse.from_wire,
-        params={"pageSize": _page_size(page_size), "pageToken": page_token, "filter": filter},
+        _page_size(page_size),
+        page_token,
+        filter=filter,
     )
 
 

@@ -9,13 +9,12 @@ hook's file small.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow_provider_tunedmodels.core.lro import apoll_operation, poll_operation
 from airflow_provider_tunedmodels.core.paging import aiter_items, iter_items
-from airflow_provider_tunedmodels.core.polling import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 from airflow_provider_tunedmodels.hooks import vertex_calls as calls
+from airflow_provider_tunedmodels.hooks.operations import OperationCalls, OperationMethods
 from airflow_provider_tunedmodels.models.generation import (
     GenerateContentRequest,
     GenerateContentResponse,
@@ -50,8 +49,15 @@ ConfigInput = GenerationConfig | Mapping[str, Any] | None
 RebaseInput = RebaseTunedModelRequest | Mapping[str, Any] | str
 
 
-class VertexServingMethods:
-    """Rebase, operations, Model Registry and generation; each sync and ``a``-prefixed async."""
+class VertexServingMethods(OperationMethods[TuningOperation]):
+    """Rebase, operations, Model Registry and generation; each sync and ``a``-prefixed async.
+
+    Getting, cancelling and waiting for an operation come from
+    :class:`~airflow_provider_tunedmodels.hooks.operations.OperationMethods`; once a
+    rebase operation is done, its ``tuning_job`` is the rebased job.
+    """
+
+    operation_calls = OperationCalls(calls.get_operation, calls.cancel_operation)
 
     if TYPE_CHECKING:
 
@@ -63,10 +69,6 @@ class VertexServingMethods:
         def parent(self, location: str | None = None) -> str: ...
 
         async def aparent(self, location: str | None = None) -> str: ...
-
-        def _run(self, call: ApiCall[T]) -> T: ...
-
-        async def _arun(self, call: ApiCall[T]) -> T: ...
 
         def _stream(self, call: ApiCall[T]) -> Iterator[T]: ...
 
@@ -91,14 +93,6 @@ class VertexServingMethods:
         """Async :meth:`rebase_tuned_model`."""
         body = _rebase_request(request, (await self.asettings()).api_version)
         return await self._arun(calls.rebase_tuned_model(await self.aparent(location), body))
-
-    def get_operation(self, name: str) -> TuningOperation:
-        """Get ``projects/*/locations/*/tuningJobs/*/operations/*``."""
-        return self._run(calls.get_operation(name))
-
-    async def aget_operation(self, name: str) -> TuningOperation:
-        """Async :meth:`get_operation`."""
-        return await self._arun(calls.get_operation(name))
 
     def list_operations(
         self,
@@ -138,49 +132,11 @@ class VertexServingMethods:
             lambda token: self.alist_operations(tuning_job, page_size=page_size, page_token=token)
         )
 
-    def cancel_operation(self, name: str) -> None:
-        """Ask the server to cancel an operation (best effort)."""
-        self._run(calls.cancel_operation(name))
-
-    async def acancel_operation(self, name: str) -> None:
-        """Async :meth:`cancel_operation`."""
-        await self._arun(calls.cancel_operation(name))
-
-    def wait_for_operation(
-        self,
-        name: str,
-        *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        on_poll: Callable[[TuningOperation], Any] | None = None,
-    ) -> TuningOperation:
-        """Poll until the operation is done; its ``tuning_job`` is then the rebased job.
-
-        :raises OperationFailedError: the operation finished with an error.
-        :raises OperationTimeoutError: not done in time (it keeps running server-side).
-        """
-        return poll_operation(
-            lambda: self.get_operation(name),
-            timeout=timeout,
-            poll_interval=poll_interval,
-            on_poll=on_poll or _log_operation,
-        )
-
-    async def await_for_operation(
-        self,
-        name: str,
-        *,
-        timeout: float = DEFAULT_WAIT_TIMEOUT,
-        poll_interval: float = DEFAULT_POLL_INTERVAL,
-        on_poll: Callable[[TuningOperation], Any] | None = None,
-    ) -> TuningOperation:
-        """Async :meth:`wait_for_operation`."""
-        return await apoll_operation(
-            lambda: self.aget_operation(name),
-            timeout=timeout,
-            poll_interval=poll_interval,
-            on_poll=on_poll or _log_operation,
-        )
+    def _log_operation(self, operation: TuningOperation) -> None:
+        state = "done" if operation.done else "running"
+        if operation.error is not None:
+            state = f"done with {operation.error.status_name}: {operation.error_message}"
+        log.info("%s: %s", operation.name, state)
 
     # --- Model Registry ------------------------------------------------------------------------
 
@@ -277,10 +233,3 @@ def _model_update(
         update_mask = update_mask.split(",")
     mask = validate_model_update(changes, update_mask if update_mask is not None else derived)
     return changes, mask
-
-
-def _log_operation(operation: TuningOperation) -> None:
-    state = "done" if operation.done else "running"
-    if operation.error is not None:
-        state = f"done with {operation.error.status_name}: {operation.error_message}"
-    log.info("%s: %s", operation.name, state)

@@ -22,6 +22,7 @@ __all__ = [
     "MAX_LISTED_PROBLEMS",
     "Problem",
     "Spelling",
+    "raise_listed",
     "raise_problems",
     "spelling_of",
     "wire_key",
@@ -69,7 +70,12 @@ def raise_problems(
     problems: Iterable[Problem], what: str, spelling: Spelling | None = None
 ) -> None:
     """Raise one :class:`InvalidRequestError` listing every problem, if there is any."""
-    lines = [problem.render(spelling) for problem in problems]
+    raise_listed([problem.render(spelling) for problem in problems], what)
+
+
+def raise_listed(lines: list[str], what: str) -> None:
+    """Raise one :class:`InvalidRequestError` listing ``lines`` (the first
+    :data:`MAX_LISTED_PROBLEMS`, then how many more), if there is any."""
     if not lines:
         return
     listed = lines[:MAX_LISTED_PROBLEMS]

@@ -14,21 +14,22 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from airflow_provider_tunedmodels.models import limits
+from airflow_provider_tunedmodels.models.gemini.permission import GranteeType, Permission, Role
+from airflow_provider_tunedmodels.models.gemini.tuned_model import TunedModel
 from airflow_provider_tunedmodels.models.generation import GenerateContentRequest
 from airflow_provider_tunedmodels.models.names import (
     BASE_MODEL,
     TUNED_MODEL,
     tuned_model_id_problem,
 )
-from airflow_provider_tunedmodels.models.permission import GranteeType, Permission, Role
 from airflow_provider_tunedmodels.models.problems import (
     Problem,
     Spelling,
+    raise_listed,
     raise_problems,
     wire_key,
 )
 from airflow_provider_tunedmodels.models.requests import number_problems
-from airflow_provider_tunedmodels.models.tuned_model import TunedModel
 from airflow_provider_tunedmodels.models.update_mask import (
     MUTABLE_TUNED_MODEL_FIELDS,
     mask_path,
@@ -167,15 +168,7 @@ def raise_for_problems(problems: list[str], what: str) -> None:
     For problems already written as text (the Vertex AI rules); Gemini's carry their
     field and go through :func:`~airflow_provider_tunedmodels.models.problems.raise_problems`.
     """
-    from airflow_provider_tunedmodels.core.errors import InvalidRequestError
-    from airflow_provider_tunedmodels.models.problems import MAX_LISTED_PROBLEMS
-
-    if not problems:
-        return
-    listed = problems[:MAX_LISTED_PROBLEMS]
-    if len(problems) > MAX_LISTED_PROBLEMS:
-        listed.append(f"... and {len(problems) - MAX_LISTED_PROBLEMS} more problems")
-    raise InvalidRequestError(what, listed)
+    raise_listed(problems, what)
 
 
 def _source_problems(model: TunedModel) -> list[Problem]:

@@ -7,6 +7,7 @@ a backend is named by its hook class path, imported on first use.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar, cast
 
@@ -15,10 +16,12 @@ from airflow.sdk import BaseOperator
 from airflow_provider_tunedmodels.defaults import GEMINI_CONN_ID
 
 if TYPE_CHECKING:
-    from airflow_provider_tunedmodels.hooks.base import TuningJobHook
+    from airflow.sdk import Context
+
+    from airflow_provider_tunedmodels.hooks.base import JobStatus, TuningJobHook
     from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 
-__all__ = ["DEFAULT_CONN_ID", "GeminiBaseOperator", "TuningBaseOperator"]
+__all__ = ["DEFAULT_CONN_ID", "GeminiBaseOperator", "TuningBaseOperator", "TuningCreateOperator"]
 
 #: Default Airflow connection id of the Gemini backend (connection type ``gemini_tuned_models``).
 DEFAULT_CONN_ID = GEMINI_CONN_ID
@@ -46,6 +49,60 @@ class TuningBaseOperator(BaseOperator):
         from airflow_provider_tunedmodels.hooks.base import import_hook_class
 
         return import_hook_class(self.hook_class_path)(self.conn_id)
+
+
+class TuningCreateOperator(TuningBaseOperator):
+    """What every backend's create operator shares around waiting for its job.
+
+    The model family's asset, resuming after the trigger fired, and cancelling the job
+    on kill. A subclass sets the attributes below in its constructor and supplies
+    :meth:`_family_asset` and :meth:`_finish`, which reads the finished job.
+    """
+
+    wait_for_completion: bool
+    model_family: str | None
+    timeout: float
+    cancel_on_kill: bool
+    _waiting_for: JobStatus | None
+
+    def _family_asset(self, family: str) -> Any:
+        """The asset of the model family ``family`` (one URI scheme per backend)."""
+        raise NotImplementedError
+
+    def _finish(self, context: Context, result_name: str, *, reused: bool) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def _declare_asset(self) -> None:
+        """Add the model family's asset to the outlets when the task waits for the job."""
+        if not self.wait_for_completion:
+            return
+        in_dag = self.has_dag()  # type: ignore[no-untyped-call]
+        family = self.model_family or (f"{self.dag_id}.{self.task_id}" if in_dag else None)
+        if family is None:
+            return
+        asset = self._family_asset(family)
+        if asset not in self.outlets:
+            self.outlets = [*self.outlets, asset]
+
+    def execute_complete(
+        self, context: Context, event: dict[str, Any] | None = None, reused: bool = False
+    ) -> dict[str, Any]:
+        """Resume after the trigger fired: check the event first, then finish or raise."""
+        from airflow_provider_tunedmodels.core.errors import OperationTimeoutError
+        from airflow_provider_tunedmodels.operators._waiting import checked_event
+
+        def timed_out(message: str) -> BaseException:
+            return OperationTimeoutError(_job_of(event), self.timeout)
+
+        checked = checked_event(event, timeout_error=timed_out)
+        self.log.info("Trigger event: %s", checked["message"])
+        return self._finish(context, checked["result_name"] or "?", reused=reused)
+
+    def on_kill(self) -> None:
+        """With ``cancel_on_kill``, stop the job this task is waiting for on the worker."""
+        waiting = self._waiting_for
+        if self.cancel_on_kill and waiting is not None:
+            self.log.info("%s", self.hook.cancel_job(waiting.job_name))
 
 
 class GeminiBaseOperator(TuningBaseOperator):
@@ -78,3 +135,10 @@ class GeminiBaseOperator(TuningBaseOperator):
     def gemini_conn_id(self) -> str:
         """The connection id, under the name it had before backends were neutral."""
         return self.conn_id
+
+
+def _job_of(event: object) -> str:
+    """The job an event names, for a timeout message (``?`` if it names none)."""
+    if isinstance(event, Mapping):
+        return str(event.get("job_name") or event.get("operation_name") or "?")
+    return "?"

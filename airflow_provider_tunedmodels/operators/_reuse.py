@@ -22,7 +22,7 @@ import re
 from typing import TYPE_CHECKING, Any, Final
 
 if TYPE_CHECKING:
-    from airflow_provider_tunedmodels.models import TunedModel
+    from airflow_provider_tunedmodels.models.gemini import TunedModel
 
 __all__ = ["FINGERPRINT_LABEL", "request_differences", "request_fingerprint", "with_fingerprint"]
 

@@ -29,7 +29,7 @@ from airflow_provider_tunedmodels.operators._arguments import (
 
 if TYPE_CHECKING:
     from airflow_provider_tunedmodels.data import Example, ExampleSource, FileFormat
-    from airflow_provider_tunedmodels.models import Hyperparameters, TunedModel
+    from airflow_provider_tunedmodels.models.gemini import Hyperparameters, TunedModel
 
 __all__ = [
     "build_tuned_model",
@@ -169,7 +169,7 @@ def build_tuned_model(
     hyperparameters: Mapping[str, Any] | None,
 ) -> TunedModel:
     """The ``TunedModel`` to create (not yet validated against the API's rules)."""
-    from airflow_provider_tunedmodels.models import (
+    from airflow_provider_tunedmodels.models.gemini import (
         Dataset,
         TunedModel,
         TunedModelSource,
@@ -207,7 +207,7 @@ def normalise_tuned_model_id(value: str) -> str:
 
 
 def _hyperparameters(hyperparameters: Mapping[str, Any] | None) -> Hyperparameters | None:
-    from airflow_provider_tunedmodels.models import Hyperparameters
+    from airflow_provider_tunedmodels.models.gemini import Hyperparameters
 
     if not hyperparameters:
         return None

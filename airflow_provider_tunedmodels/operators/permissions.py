@@ -15,7 +15,7 @@ from airflow_provider_tunedmodels.operators._base import GeminiBaseOperator
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_tunedmodels.models import Permission
+    from airflow_provider_tunedmodels.models.gemini import Permission
 
 __all__ = ["PermissionAction", "TunedModelPermissionsOperator"]
 

@@ -17,10 +17,9 @@ from airflow_provider_tunedmodels.links import (
     TUNED_MODEL_URL_XCOM_KEY,
     TunedModelLink,
 )
-from airflow_provider_tunedmodels.operators._base import GeminiBaseOperator
+from airflow_provider_tunedmodels.operators._base import GeminiBaseOperator, TuningCreateOperator
 from airflow_provider_tunedmodels.operators._waiting import (
     build_trigger,
-    checked_event,
     raise_for_outcome,
     wait_on_worker,
 )
@@ -28,6 +27,7 @@ from airflow_provider_tunedmodels.tuning_policy import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TUNING_TIMEOUT,
     deterministic_tuned_model_id,
+    deterministic_tuned_model_id_of,
 )
 
 if TYPE_CHECKING:
@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
     from airflow_provider_tunedmodels.data import ExampleSource, FileFormat
     from airflow_provider_tunedmodels.hooks.base import JobStatus
-    from airflow_provider_tunedmodels.models import TunedModel
+    from airflow_provider_tunedmodels.models.gemini import TunedModel
 
 # The other tuned-model operators live in ``tuned_model_changes``; their 0.1.0 class
 # paths (this module) stay importable.
@@ -69,7 +69,7 @@ class _Started:
     reused: bool
 
 
-class CreateTunedModelOperator(GeminiBaseOperator):
+class CreateTunedModelOperator(TuningCreateOperator, GeminiBaseOperator):
     """Tune a model: create a tuned model, wait until it is ACTIVE, and return it.
 
     **Idempotence.** The model gets a fixed id: ``tuned_model_id``, or by default
@@ -254,19 +254,11 @@ class CreateTunedModelOperator(GeminiBaseOperator):
             hyperparameters=self.hyperparameters,
         )
 
-    def _declare_asset(self) -> None:
-        """Add the model family's asset to the outlets when the task waits for ACTIVE."""
+    def _family_asset(self, family: str) -> Any:
+        """The ``gemini-tuned-model`` asset of the model family."""
         from airflow_provider_tunedmodels.assets import tuned_model_asset
 
-        if not self.wait_for_completion:
-            return
-        in_dag = self.has_dag()  # type: ignore[no-untyped-call]
-        family = self.model_family or (f"{self.dag_id}.{self.task_id}" if in_dag else None)
-        if family is None:
-            return
-        asset = tuned_model_asset(family)
-        if asset not in self.outlets:
-            self.outlets = [*self.outlets, asset]
+        return tuned_model_asset(family)
 
     # --- execute -----------------------------------------------------------------------------
 
@@ -284,27 +276,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
                 self._defer(status, started.reused)
             status = self._wait(status)
         raise_for_outcome(status)
-        return self._finish_active(context, status.result_name, reused=started.reused)
-
-    def execute_complete(
-        self, context: Context, event: dict[str, Any] | None = None, reused: bool = False
-    ) -> dict[str, Any]:
-        """Resume after the trigger fired: check the event first, then finish or raise."""
-        from airflow_provider_tunedmodels.core.errors import OperationTimeoutError
-
-        def timed_out(message: str) -> BaseException:
-            return OperationTimeoutError(_job_of(event), self.timeout)
-
-        checked = checked_event(event, timeout_error=timed_out)
-        self.log.info("Trigger event: %s", checked["message"])
-        return self._finish_active(context, checked["result_name"] or "?", reused=reused)
-
-    def on_kill(self) -> None:
-        """With ``cancel_on_kill``, stop the job this task is waiting for on the worker."""
-        waiting = self._waiting_for
-        if not self.cancel_on_kill or waiting is None:
-            return
-        self.log.info("%s", self.hook.cancel_job(waiting.job_name))
+        return self._finish(context, status.result_name, reused=started.reused)
 
     # --- steps -------------------------------------------------------------------------------
 
@@ -349,14 +321,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
     def _tuned_model_id(self, context: Context) -> str:
         if self.tuned_model_id:
             return str(self.tuned_model_id)
-        ti = context["ti"]
-        return deterministic_tuned_model_id(
-            self.dag_id,
-            self.task_id,
-            context.get("logical_date"),
-            run_id=context["run_id"],
-            map_index=ti.map_index if ti.map_index is not None else -1,
-        )
+        return deterministic_tuned_model_id_of(self, context)
 
     def _create_or_adopt(self, tuned_model_id: str, request: TunedModel) -> _Started:
         from airflow_provider_tunedmodels._compat import AirflowFailException
@@ -442,7 +407,7 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         self._waiting_for = None
         return status
 
-    def _finish_active(self, context: Context, name: str, *, reused: bool) -> dict[str, Any]:
+    def _finish(self, context: Context, name: str, *, reused: bool) -> dict[str, Any]:
         """Read the ACTIVE model, record the asset event, and return the model."""
         from airflow_provider_tunedmodels.assets import asset_event_extra, attach_asset_events
 
@@ -451,10 +416,3 @@ class CreateTunedModelOperator(GeminiBaseOperator):
         attach_asset_events(self.outlets, context["outlet_events"], extra)
         self.log.info("%s is %s.", model.name, extra["state"])
         return model.to_wire()
-
-
-def _job_of(event: object) -> str:
-    """The job an event names, for a timeout message (``?`` if it names none)."""
-    if isinstance(event, Mapping):
-        return str(event.get("job_name") or event.get("operation_name") or "?")
-    return "?"

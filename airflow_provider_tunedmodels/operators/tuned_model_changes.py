@@ -178,7 +178,7 @@ class TransferTunedModelOwnershipOperator(GeminiBaseOperator):
 
     def _already_owner(self) -> bool:
         from airflow_provider_tunedmodels.core.errors import ApiError
-        from airflow_provider_tunedmodels.models import Role
+        from airflow_provider_tunedmodels.models.gemini import Role
 
         wanted = self.email_address.strip().lower()
         try:

@@ -19,11 +19,10 @@ from airflow_provider_tunedmodels.links import (
     TUNING_JOB_URL_XCOM_KEY,
     TuningJobLink,
 )
-from airflow_provider_tunedmodels.operators._base import TuningBaseOperator
+from airflow_provider_tunedmodels.operators._base import TuningBaseOperator, TuningCreateOperator
 from airflow_provider_tunedmodels.operators._vertex_request import check_literal_arguments
 from airflow_provider_tunedmodels.operators._waiting import (
     build_trigger,
-    checked_event,
     raise_for_outcome,
     wait_on_worker,
 )
@@ -70,7 +69,7 @@ class VertexBaseOperator(TuningBaseOperator):
         return self.hook
 
 
-class CreateTuningJobOperator(VertexBaseOperator):
+class CreateTuningJobOperator(TuningCreateOperator, VertexBaseOperator):
     """Tune a model on Vertex AI: stage the data, check the cost, create or re-attach, wait.
 
     **Re-attach instead of duplicate.** Vertex has no client-chosen job id, so a
@@ -211,16 +210,11 @@ class CreateTuningJobOperator(VertexBaseOperator):
         self._declare_asset()
         self._waiting_for: JobStatus | None = None
 
-    def _declare_asset(self) -> None:
+    def _family_asset(self, family: str) -> Any:
+        """The Vertex AI tuned-model asset of the model family."""
         from airflow_provider_tunedmodels.assets import vertex_tuned_model_asset
 
-        in_dag = self.has_dag()  # type: ignore[no-untyped-call]
-        family = self.model_family or (f"{self.dag_id}.{self.task_id}" if in_dag else None)
-        if not self.wait_for_completion or family is None:
-            return
-        asset = vertex_tuned_model_asset(family)
-        if asset not in self.outlets:
-            self.outlets = [*self.outlets, asset]
+        return vertex_tuned_model_asset(family)
 
     # --- execute -----------------------------------------------------------------------------
 
@@ -259,25 +253,6 @@ class CreateTuningJobOperator(VertexBaseOperator):
             self._waiting_for = None
         raise_for_outcome(status)
         return self._finish(context, status.result_name, reused=started.reused)
-
-    def execute_complete(
-        self, context: Context, event: dict[str, Any] | None = None, reused: bool = False
-    ) -> dict[str, Any]:
-        """Resume after the trigger fired: check the event first, then finish or raise."""
-        from airflow_provider_tunedmodels.core.errors import OperationTimeoutError
-
-        def timed_out(message: str) -> BaseException:
-            return OperationTimeoutError(str((event or {}).get("job_name") or "?"), self.timeout)
-
-        checked = checked_event(event, timeout_error=timed_out)
-        self.log.info("Trigger event: %s", checked["message"])
-        return self._finish(context, checked["result_name"] or "?", reused=reused)
-
-    def on_kill(self) -> None:
-        """With ``cancel_on_kill``, cancel the job this task is waiting for on the worker."""
-        waiting = self._waiting_for
-        if self.cancel_on_kill and waiting is not None:
-            self.log.info("%s", self.vertex.cancel_job(waiting.job_name))
 
     # --- steps -------------------------------------------------------------------------------
 

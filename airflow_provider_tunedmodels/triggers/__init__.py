@@ -5,7 +5,9 @@ The classes are imported on first use, so importing this package costs nothing.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from airflow_provider_tunedmodels._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from airflow_provider_tunedmodels.triggers.tuned_model import TunedModelTrigger
@@ -19,9 +21,4 @@ _HOMES = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name not in _HOMES:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    from importlib import import_module
-
-    return getattr(import_module(_HOMES[name]), name)
+__getattr__ = lazy_getattr(__name__, _HOMES, globals())

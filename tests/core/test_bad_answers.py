@@ -18,7 +18,7 @@ from airflow_provider_tunedmodels.core.http import AsyncRestClient, RestClient
 from airflow_provider_tunedmodels.core.retry import RetryPolicy
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
-from airflow_provider_tunedmodels.models import TunedModel
+from airflow_provider_tunedmodels.models.gemini import TunedModel
 from airflow_provider_tunedmodels.tuning_policy import is_transient_error
 
 KEY = "AIzaSy-bad-answer-test-key-0123456"

@@ -26,7 +26,7 @@ from airflow_provider_tunedmodels.core.retry import RetryPolicy
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator, run_emulator
 from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
-from airflow_provider_tunedmodels.models import State
+from airflow_provider_tunedmodels.models.gemini import State
 from tests.support.emulator import BASE_MODEL, emulator_hook
 
 EXAMPLES = [{"textInput": str(n), "output": str(n + 1)} for n in range(1, 9)]

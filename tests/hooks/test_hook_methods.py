@@ -12,7 +12,7 @@ import pytest
 import respx
 
 from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
-from airflow_provider_tunedmodels.models import CREATE_TUNED_MODEL_METADATA_TYPE
+from airflow_provider_tunedmodels.models.gemini import CREATE_TUNED_MODEL_METADATA_TYPE
 from tests.hooks.conftest import API_KEY, BASE_URL
 
 MODEL = {"name": "tunedModels/m1", "state": "ACTIVE", "displayName": "m"}

@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from airflow_provider_tunedmodels.core.errors import InvalidRequestError
-from airflow_provider_tunedmodels.models import Permission, TunedModel
+from airflow_provider_tunedmodels.models.gemini import Permission, TunedModel
 from airflow_provider_tunedmodels.models.validation import (
     validate_new_permission,
     validate_new_tuned_model,

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from airflow_provider_tunedmodels.models import (
+from airflow_provider_tunedmodels.models import GenerateContentResponse
+from airflow_provider_tunedmodels.models.gemini import (
     CREATE_TUNED_MODEL_METADATA_TYPE,
     TUNED_MODEL_TYPE,
-    GenerateContentResponse,
     GranteeType,
     Operation,
     Permission,

@@ -18,6 +18,7 @@ HEAVY_PROVIDER_MODULES = frozenset(
         "airflow_provider_tunedmodels.core.http",
         "airflow_provider_tunedmodels.core.auth",
         "airflow_provider_tunedmodels.models",
+        "airflow_provider_tunedmodels.models.gemini.tuned_model",
         "airflow_provider_tunedmodels.data",
     }
 )

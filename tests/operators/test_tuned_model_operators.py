@@ -36,7 +36,7 @@ from airflow_provider_tunedmodels.core.errors import (
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator, run_emulator
 from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.links import TunedModelLink
-from airflow_provider_tunedmodels.models import TunedModel
+from airflow_provider_tunedmodels.models.gemini import TunedModel
 from airflow_provider_tunedmodels.operators.tuned_model import (
     CreateTunedModelOperator,
     DeleteTunedModelOperator,

@@ -22,8 +22,11 @@ from airflow_provider_tunedmodels.core.errors import (
 from airflow_provider_tunedmodels.tuning_policy import (
     InvalidTriggerEventError,
     deterministic_tuned_model_id,
+    deterministic_tuned_model_id_of,
     is_transient_error,
     make_event,
+    run_key,
+    run_key_of,
     validate_trigger_event,
 )
 
@@ -173,3 +176,26 @@ def test_runs_without_a_logical_date_use_the_run_id() -> None:
     assert ID_PATTERN.fullmatch(first)
     with pytest.raises(ValueError, match="run_id"):
         deterministic_tuned_model_id("d", "t", None)
+
+
+class _Task:
+    dag_id = "support_router"
+    task_id = "tune"
+
+
+class _TaskInstance:
+    def __init__(self, map_index: int | None) -> None:
+        self.map_index = map_index
+
+
+@pytest.mark.parametrize("map_index", [None, 3])
+def test_a_tasks_id_and_run_key_name_the_run_of_its_context(map_index: int | None) -> None:
+    context = {"ti": _TaskInstance(map_index), "logical_date": DAY, "run_id": "scheduled__1"}
+    expected_index = -1 if map_index is None else map_index
+    names = ("support_router", "tune", DAY)
+    run = {"run_id": "scheduled__1", "map_index": expected_index}
+    assert deterministic_tuned_model_id_of(_Task(), context) == deterministic_tuned_model_id(
+        *names, **run
+    )
+    assert run_key_of(_Task(), context) == run_key(*names, **run)
+    assert run_key_of(_Task(), context).endswith(f"/{expected_index}")

@@ -12,10 +12,15 @@ models take text only and support neither system instructions nor JSON mode.
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_tunedmodels.emulator.answers import AnswerBook, base_model_answer
+from airflow_provider_tunedmodels.emulator.answers import (
+    MAX_CANDIDATES,
+    MAX_STOP_SEQUENCES,
+    AnswerBook,
+    Generation,
+    base_model_answer,
+)
 from airflow_provider_tunedmodels.emulator.auth import Identity
 from airflow_provider_tunedmodels.emulator.errors import (
     failed_precondition,
@@ -40,10 +45,6 @@ __all__ = [
 ]
 
 
-#: Documented maximum of ``stopSequences``.
-MAX_STOP_SEQUENCES = 5
-#: Maximum ``candidateCount``.
-MAX_CANDIDATES = 8
 #: Characters per streamed chunk.
 STREAM_CHUNK_CHARS = 32
 _SAFETY_CATEGORIES = (
@@ -52,18 +53,6 @@ _SAFETY_CATEGORIES = (
     "HARM_CATEGORY_HARASSMENT",
     "HARM_CATEGORY_DANGEROUS_CONTENT",
 )
-
-
-@dataclass(frozen=True)
-class Generation:
-    """The outcome of one generation request."""
-
-    text: str
-    finish_reason: str
-    candidate_count: int
-    prompt_tokens: int
-    model_version: str
-    response_id: str
 
 
 def count_tokens(text: str) -> int:

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from airflow_provider_tunedmodels.emulator.schemas import Enum, Field, Message, string, timestamp
+from airflow_provider_tunedmodels.emulator.schemas import (
+    Enum,
+    Field,
+    Message,
+    generation_schemas,
+    string,
+    timestamp,
+)
 
 __all__ = [
     "CANCEL_OPERATION_REQUEST",
@@ -120,36 +127,9 @@ PART = Message(
     {"text": string(), "inlineData": Field("any"), "fileData": Field("any")},
     open=True,
 )
-CONTENT = Message(
-    f"{_PACKAGE}.Content",
-    {"parts": Field("message", repeated=True, message=PART), "role": string()},
+_GENERATION = generation_schemas(
+    _PACKAGE, PART, top_k="int32", request_open=True, request_required=("contents",)
 )
-GENERATION_CONFIG = Message(
-    f"{_PACKAGE}.GenerationConfig",
-    {
-        "candidateCount": Field("int32"),
-        "stopSequences": Field("string", repeated=True),
-        "maxOutputTokens": Field("int32"),
-        "temperature": Field("float"),
-        "topP": Field("float"),
-        "topK": Field("int32"),
-        "seed": Field("int32"),
-        "responseMimeType": string(),
-    },
-    open=True,
-)
-GENERATE_CONTENT_REQUEST = Message(
-    f"{_PACKAGE}.GenerateContentRequest",
-    {
-        "model": string(),
-        "contents": Field("message", repeated=True, message=CONTENT),
-        "systemInstruction": Field("message", message=CONTENT),
-        "generationConfig": Field("message", message=GENERATION_CONFIG),
-        "safetySettings": Field("any"),
-        "tools": Field("any"),
-        "toolConfig": Field("any"),
-        "cachedContent": string(),
-    },
-    open=True,
-    required=("contents",),
-)
+CONTENT = _GENERATION.content
+GENERATION_CONFIG = _GENERATION.generation_config
+GENERATE_CONTENT_REQUEST = _GENERATION.request

@@ -20,7 +20,13 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from airflow_provider_tunedmodels.emulator.answers import AnswerBook, base_model_answer
+from airflow_provider_tunedmodels.emulator.answers import (
+    MAX_CANDIDATES,
+    MAX_STOP_SEQUENCES,
+    AnswerBook,
+    Generation,
+    base_model_answer,
+)
 from airflow_provider_tunedmodels.emulator.errors import invalid_argument, not_found
 from airflow_provider_tunedmodels.emulator.schemas import parse_message
 from airflow_provider_tunedmodels.emulator.vertex import catalog
@@ -40,23 +46,14 @@ __all__ = [
     "stream_json",
 ]
 
-#: Most ``candidateCount`` and ``stopSequences``.
-MAX_CANDIDATES = 8
-MAX_STOP_SEQUENCES = 5
 _WORDS_PER_CHUNK = 2
 _WORD = re.compile(r"\s*\S+\s*")
 
 
 @dataclass(frozen=True)
-class Answer:
-    """The outcome of one generation request."""
+class Answer(Generation):
+    """The outcome of one generation request, and when it was made."""
 
-    text: str
-    finish_reason: str
-    candidate_count: int
-    prompt_tokens: int
-    model_version: str
-    response_id: str
     create_time: float
 
 

@@ -10,7 +10,14 @@ input and ignored.
 
 from __future__ import annotations
 
-from airflow_provider_tunedmodels.emulator.schemas import Enum, Field, Message, string, timestamp
+from airflow_provider_tunedmodels.emulator.schemas import (
+    Enum,
+    Field,
+    Message,
+    generation_schemas,
+    string,
+    timestamp,
+)
 
 __all__ = [
     "ADAPTER_SIZE",
@@ -244,35 +251,6 @@ MODEL = Message(
     open=True,
 )
 _PART = Message(f"{_PACKAGE}.Part", {"text": string()}, open=True)
-_CONTENT = Message(
-    f"{_PACKAGE}.Content",
-    {"role": string(), "parts": Field("message", repeated=True, message=_PART)},
-)
-_GENERATION_CONFIG = Message(
-    f"{_PACKAGE}.GenerationConfig",
-    {
-        "candidateCount": Field("int32"),
-        "stopSequences": Field("string", repeated=True),
-        "maxOutputTokens": Field("int32"),
-        "temperature": Field("float"),
-        "topP": Field("float"),
-        "topK": Field("float"),
-        "seed": Field("int32"),
-        "responseMimeType": string(),
-    },
-    open=True,
-)
-GENERATE_CONTENT_REQUEST = Message(
-    f"{_PACKAGE}.GenerateContentRequest",
-    {
-        "model": string(),
-        "contents": Field("message", repeated=True, message=_CONTENT),
-        "systemInstruction": Field("message", message=_CONTENT),
-        "generationConfig": Field("message", message=_GENERATION_CONFIG),
-        "safetySettings": Field("any"),
-        "tools": Field("any"),
-        "toolConfig": Field("any"),
-        "labels": Field("map"),
-        "cachedContent": string(),
-    },
-)
+GENERATE_CONTENT_REQUEST = generation_schemas(
+    _PACKAGE, _PART, top_k="float", request_extra={"labels": Field("map")}
+).request

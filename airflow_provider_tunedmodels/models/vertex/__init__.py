@@ -7,8 +7,9 @@ The names below are imported on first use, like those of
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from airflow_provider_tunedmodels._lazy import lazy_getattr
 
 if TYPE_CHECKING:
     from airflow_provider_tunedmodels.models.vertex.model import (
@@ -132,65 +133,58 @@ __all__ = [
 ]
 
 _LAZY: dict[str, str] = {
-    "AdapterSize": "tuning_job",
-    "EncryptionSpec": "tuning_job",
-    "JobState": "tuning_job",
-    "ListTuningJobsResponse": "tuning_job",
-    "PreTunedModel": "tuning_job",
-    "PreferenceOptimizationHyperParameters": "tuning_job",
-    "PreferenceOptimizationSpec": "tuning_job",
-    "SupervisedHyperParameters": "tuning_job",
-    "SupervisedTuningSpec": "tuning_job",
-    "TunedModel": "tuning_job",
-    "TunedModelCheckpoint": "tuning_job",
-    "TuningJob": "tuning_job",
-    "TuningJobMetadata": "tuning_job",
-    "TuningJobState": "tuning_job",
-    "DatasetBucket": "stats",
-    "DatasetDistribution": "stats",
-    "DatasetStats": "stats",
-    "DistributionBucket": "stats",
-    "PreferenceOptimizationDataStats": "stats",
-    "SupervisedTuningDataStats": "stats",
-    "SupervisedTuningDatasetDistribution": "stats",
-    "TuningDataStats": "stats",
-    "API_VERSIONS": "operation",
-    "GcsDestination": "operation",
-    "GenericOperationMetadata": "operation",
-    "ListTuningOperationsResponse": "operation",
-    "RebaseTunedModelOperationMetadata": "operation",
-    "RebaseTunedModelRequest": "operation",
-    "TunedModelRef": "operation",
-    "TuningOperation": "operation",
-    "rebase_metadata_type": "operation",
-    "tuning_job_type": "operation",
-    "MUTABLE_MODEL_FIELDS": "model",
-    "Model": "model",
-    "ModelCheckpoint": "model",
-    "EndpointName": "names",
-    "ModelName": "names",
-    "OperationName": "names",
-    "PublisherModelName": "names",
-    "TuningJobName": "names",
-    "location_path": "names",
-    "parse_endpoint_name": "names",
-    "parse_model_name": "names",
-    "parse_operation_name": "names",
-    "parse_publisher_model_name": "names",
-    "parse_tuning_job_name": "names",
-    "FAILED_STATES": "states",
-    "RUNNING_STATES": "states",
-    "JobOutcome": "states",
-    "JobVerdict": "states",
-    "classify_tuning_job": "states",
-    "describe_tuning_progress": "states",
+    "AdapterSize": ".tuning_job",
+    "EncryptionSpec": ".tuning_job",
+    "JobState": ".tuning_job",
+    "ListTuningJobsResponse": ".tuning_job",
+    "PreTunedModel": ".tuning_job",
+    "PreferenceOptimizationHyperParameters": ".tuning_job",
+    "PreferenceOptimizationSpec": ".tuning_job",
+    "SupervisedHyperParameters": ".tuning_job",
+    "SupervisedTuningSpec": ".tuning_job",
+    "TunedModel": ".tuning_job",
+    "TunedModelCheckpoint": ".tuning_job",
+    "TuningJob": ".tuning_job",
+    "TuningJobMetadata": ".tuning_job",
+    "TuningJobState": ".tuning_job",
+    "DatasetBucket": ".stats",
+    "DatasetDistribution": ".stats",
+    "DatasetStats": ".stats",
+    "DistributionBucket": ".stats",
+    "PreferenceOptimizationDataStats": ".stats",
+    "SupervisedTuningDataStats": ".stats",
+    "SupervisedTuningDatasetDistribution": ".stats",
+    "TuningDataStats": ".stats",
+    "API_VERSIONS": ".operation",
+    "GcsDestination": ".operation",
+    "GenericOperationMetadata": ".operation",
+    "ListTuningOperationsResponse": ".operation",
+    "RebaseTunedModelOperationMetadata": ".operation",
+    "RebaseTunedModelRequest": ".operation",
+    "TunedModelRef": ".operation",
+    "TuningOperation": ".operation",
+    "rebase_metadata_type": ".operation",
+    "tuning_job_type": ".operation",
+    "MUTABLE_MODEL_FIELDS": ".model",
+    "Model": ".model",
+    "ModelCheckpoint": ".model",
+    "EndpointName": ".names",
+    "ModelName": ".names",
+    "OperationName": ".names",
+    "PublisherModelName": ".names",
+    "TuningJobName": ".names",
+    "location_path": ".names",
+    "parse_endpoint_name": ".names",
+    "parse_model_name": ".names",
+    "parse_operation_name": ".names",
+    "parse_publisher_model_name": ".names",
+    "parse_tuning_job_name": ".names",
+    "FAILED_STATES": ".states",
+    "RUNNING_STATES": ".states",
+    "JobOutcome": ".states",
+    "JobVerdict": ".states",
+    "classify_tuning_job": ".states",
+    "describe_tuning_progress": ".states",
 }
 
-
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
-    globals()[name] = value
-    return value
+__getattr__ = lazy_getattr(__name__, _LAZY, globals())

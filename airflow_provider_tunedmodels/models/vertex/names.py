@@ -33,24 +33,26 @@ _SEGMENT = r"[^/:@\s]+"
 _PARENT = rf"projects/(?P<project>{_SEGMENT})/locations/(?P<location>{_SEGMENT})"
 _PATTERNS = {
     "tuning job": (
-        re.compile(rf"{_PARENT}/tuningJobs/(?P<id>{_SEGMENT})"),
+        re.compile(rf"{_PARENT}/tuningJobs/(?P<tuning_job>{_SEGMENT})"),
         "projects/{project}/locations/{location}/tuningJobs/{tuning_job}",
     ),
     "model": (
-        re.compile(rf"{_PARENT}/models/(?P<id>{_SEGMENT})(?:@(?P<version>{_SEGMENT}))?"),
+        re.compile(rf"{_PARENT}/models/(?P<model>{_SEGMENT})(?:@(?P<version>{_SEGMENT}))?"),
         "projects/{project}/locations/{location}/models/{model}, optionally followed by "
         "@{version_id} or @{alias}",
     ),
     "endpoint": (
-        re.compile(rf"{_PARENT}/endpoints/(?P<id>{_SEGMENT})"),
+        re.compile(rf"{_PARENT}/endpoints/(?P<endpoint>{_SEGMENT})"),
         "projects/{project}/locations/{location}/endpoints/{endpoint}",
     ),
     "publisher model": (
-        re.compile(rf"{_PARENT}/publishers/(?P<publisher>{_SEGMENT})/models/(?P<id>{_SEGMENT})"),
+        re.compile(rf"{_PARENT}/publishers/(?P<publisher>{_SEGMENT})/models/(?P<model>{_SEGMENT})"),
         "projects/{project}/locations/{location}/publishers/google/models/{model}",
     ),
     "operation": (
-        re.compile(rf"{_PARENT}(?:/tuningJobs/(?P<job>{_SEGMENT}))?/operations/(?P<id>{_SEGMENT})"),
+        re.compile(
+            rf"{_PARENT}(?:/tuningJobs/(?P<tuning_job>{_SEGMENT}))?/operations/(?P<operation>{_SEGMENT})"
+        ),
         "projects/{project}/locations/{location}/tuningJobs/{tuning_job}/operations/{operation} "
         "or projects/{project}/locations/{location}/operations/{operation}",
     ),
@@ -144,7 +146,8 @@ class OperationName:
         return f"{base}/operations/{self.operation}"
 
 
-def _match(kind: str, name: str) -> re.Match[str]:
+def _match(kind: str, name: str) -> dict[str, str]:
+    """The parts of a ``kind`` name, by the field names of its dataclass."""
     pattern, expected = _PATTERNS[kind]
     text = name.strip() if isinstance(name, str) else ""
     match = pattern.fullmatch(text)
@@ -152,34 +155,29 @@ def _match(kind: str, name: str) -> re.Match[str]:
         raise InvalidRequestError(
             f"{kind} name", [f"{text or name!r}: not a {kind} name; expected {expected}"]
         )
-    return match
+    return match.groupdict()
 
 
 def parse_tuning_job_name(name: str) -> TuningJobName:
     """Split a tuning job's full name; raise :class:`InvalidRequestError` if it is not one."""
-    m = _match("tuning job", name)
-    return TuningJobName(m["project"], m["location"], m["id"])
+    return TuningJobName(**_match("tuning job", name))
 
 
 def parse_model_name(name: str) -> ModelName:
     """Split a Model Registry model name, with its optional ``@version`` or ``@alias``."""
-    m = _match("model", name)
-    return ModelName(m["project"], m["location"], m["id"], m["version"])
+    return ModelName(**_match("model", name))
 
 
 def parse_endpoint_name(name: str) -> EndpointName:
     """Split an endpoint name (where a tuned model is served)."""
-    m = _match("endpoint", name)
-    return EndpointName(m["project"], m["location"], m["id"])
+    return EndpointName(**_match("endpoint", name))
 
 
 def parse_publisher_model_name(name: str) -> PublisherModelName:
     """Split a publisher model name, e.g. ``.../publishers/google/models/gemini-2.5-flash``."""
-    m = _match("publisher model", name)
-    return PublisherModelName(m["project"], m["location"], m["publisher"], m["id"])
+    return PublisherModelName(**_match("publisher model", name))
 
 
 def parse_operation_name(name: str) -> OperationName:
     """Split an operation name (under a tuning job, or under a location)."""
-    m = _match("operation", name)
-    return OperationName(m["project"], m["location"], m["id"], m["job"])
+    return OperationName(**_match("operation", name))

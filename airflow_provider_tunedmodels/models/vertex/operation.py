@@ -1,7 +1,7 @@
 """``tuningJobs.rebaseTunedModel``: its request and the long-running operation it returns.
 
 The operation itself is the generic ``google.longrunning.Operation`` of
-:mod:`airflow_provider_tunedmodels.models.operation`; what is Vertex-specific is
+:mod:`airflow_provider_tunedmodels.models.gemini.operation`; what is Vertex-specific is
 the ``@type`` of its payloads, which follows the API version that created it
 (``google.cloud.aiplatform.v1.TuningJob`` or ``...v1beta1.TuningJob``).
 """
@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import Field
 
 from airflow_provider_tunedmodels.models._wire import WireModel
-from airflow_provider_tunedmodels.models.operation import Operation, Status
+from airflow_provider_tunedmodels.models.gemini.operation import Operation, Status
 from airflow_provider_tunedmodels.models.vertex.tuning_job import TuningJob
 
 __all__ = [

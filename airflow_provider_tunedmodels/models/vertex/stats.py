@@ -25,25 +25,35 @@ __all__ = [
 ]
 
 
-class DatasetBucket(WireModel):
-    """One histogram bucket of a supervised-tuning distribution."""
+class _Bucket(WireModel):
+    """One histogram bucket: how many values fell in ``[left, right)``."""
 
     count: float | None = None
     left: float | None = None
     right: float | None = None
 
 
-class SupervisedTuningDatasetDistribution(WireModel):
-    """A distribution over a supervised-tuning dataset (tokens or messages per example)."""
+class _Distribution(WireModel):
+    """The figures every distribution reports; the subclasses set the number types."""
 
-    sum: Int64 | None = None
-    billable_sum: Int64 | None = None
+    sum: float | None = None
     min: float | None = None
     max: float | None = None
     mean: float | None = None
     median: float | None = None
     p5: float | None = None
     p95: float | None = None
+
+
+class DatasetBucket(_Bucket):
+    """One histogram bucket of a supervised-tuning distribution (a double count)."""
+
+
+class SupervisedTuningDatasetDistribution(_Distribution):
+    """A distribution over a supervised-tuning dataset (tokens or messages per example)."""
+
+    sum: Int64 | None = None
+    billable_sum: Int64 | None = None
     buckets: list[DatasetBucket] | None = None
 
 
@@ -64,24 +74,15 @@ class SupervisedTuningDataStats(WireModel):
     dropped_example_reasons: list[str] | None = None
 
 
-class DistributionBucket(WireModel):
-    """One histogram bucket of a :class:`DatasetDistribution`."""
+class DistributionBucket(_Bucket):
+    """One histogram bucket of a :class:`DatasetDistribution` (an int64 count)."""
 
     count: Int64 | None = None
-    left: float | None = None
-    right: float | None = None
 
 
-class DatasetDistribution(WireModel):
-    """A distribution over a preference or reinforcement tuning dataset."""
+class DatasetDistribution(_Distribution):
+    """A distribution over a preference or reinforcement tuning dataset (a double sum)."""
 
-    sum: float | None = None
-    min: float | None = None
-    max: float | None = None
-    mean: float | None = None
-    median: float | None = None
-    p5: float | None = None
-    p95: float | None = None
     buckets: list[DistributionBucket] | None = None
 
 

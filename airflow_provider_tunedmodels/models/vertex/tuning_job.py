@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tunedmodels.models._wire import Int64, WireEnum, WireModel, enum_field
-from airflow_provider_tunedmodels.models.operation import Status
+from airflow_provider_tunedmodels.models.gemini.operation import Status
 from airflow_provider_tunedmodels.models.vertex.stats import TuningDataStats
 
 __all__ = [
