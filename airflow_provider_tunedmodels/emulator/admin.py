@@ -35,6 +35,7 @@ from airflow_provider_tunedmodels.emulator.errors import ApiError, invalid_argum
 from airflow_provider_tunedmodels.emulator.faults import FaultRule
 from airflow_provider_tunedmodels.emulator.openapi import openapi_document
 from airflow_provider_tunedmodels.emulator.responses import Reply, error_reply, json_reply
+from airflow_provider_tunedmodels.emulator.router import read_body
 from airflow_provider_tunedmodels.emulator.wire import dumps, parse_json_body
 
 if TYPE_CHECKING:
@@ -106,7 +107,7 @@ class AdminApi:
         return json_reply(self._faults_json())
 
     async def _put_faults(self, request: Request) -> Reply:
-        body = parse_json_body(await request.body())
+        body = parse_json_body(await read_body(request))
         given = body.get("rules", [])
         if not isinstance(given, list) or not all(isinstance(rule, dict) for rule in given):
             raise invalid_argument('"rules" must be a list of fault rule objects.')
@@ -120,7 +121,7 @@ class AdminApi:
         return json_reply(self._faults_json())
 
     async def _service_account(self, request: Request) -> Reply:
-        body = parse_json_body(await request.body())
+        body = parse_json_body(await read_body(request))
         email = str(body["email"])
         if "@" not in email:
             raise invalid_argument(f"Invalid service account email: {email}")
@@ -132,14 +133,14 @@ class AdminApi:
         return json_reply(self.app.auth.create_key(email, token_uri))
 
     async def _api_key(self, request: Request) -> Reply:
-        body = parse_json_body(await request.body())
+        body = parse_json_body(await read_body(request))
         email = str(body["email"])
         key = str(body.get("key") or "emulator-" + secrets.token_urlsafe(24))
         self.app.auth.api_keys[key] = email
         return json_reply({"key": key, "email": email})
 
     async def _put_object(self, request: Request) -> Reply:
-        body = parse_json_body(await request.body())
+        body = parse_json_body(await read_body(request))
         uri = str(body["uri"])
         if "base64" in body:
             data = base64.b64decode(str(body["base64"]), validate=True)

@@ -38,7 +38,7 @@ from airflow_provider_tunedmodels.emulator.responses import (
     json_reply,
     send_reply,
 )
-from airflow_provider_tunedmodels.emulator.router import Call, Router
+from airflow_provider_tunedmodels.emulator.router import Call, Router, read_body
 from airflow_provider_tunedmodels.emulator.state import StateFile
 from airflow_provider_tunedmodels.emulator.wire import dumps
 
@@ -145,7 +145,10 @@ class EmulatorApp:
                 return None
         except ApiError as error:
             return error_reply(error)
-        body = (await request.body()).decode("utf-8", errors="replace")
+        try:
+            body = (await read_body(request)).decode("utf-8", errors="replace")
+        except ApiError as error:
+            return error_reply(error)
         fields = {key: values[-1] for key, values in parse_qs(body).items()}
         try:
             return json_reply(self.auth.issue_token(fields))

@@ -22,6 +22,7 @@ from __future__ import annotations
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from starlette.requests import Request
 
@@ -32,9 +33,10 @@ from airflow_provider_tunedmodels.emulator.auth import (
     Identity,
     has_bearer_token,
 )
-from airflow_provider_tunedmodels.emulator.errors import ApiError, error_info
+from airflow_provider_tunedmodels.emulator.errors import ApiError, error_info, invalid_argument
 from airflow_provider_tunedmodels.emulator.responses import Reply
 from airflow_provider_tunedmodels.emulator.schemas import Message
+from airflow_provider_tunedmodels.emulator.wire import parse_json_body
 
 __all__ = [
     "API_KEY_OR_TOKEN",
@@ -107,6 +109,33 @@ class Access:
 API_KEY_OR_TOKEN = Access(WRITE_SCOPES, READ_SCOPES)
 
 
+#: The largest request body a JSON route reads (uploads stream to disk instead): a client can
+#: never make the server hold more than this in memory for one request.
+MAX_BODY_BYTES = 32 * 1024 * 1024
+
+
+async def read_body(
+    request: Request, *, too_large: Callable[[str], ApiError] = invalid_argument
+) -> bytes:
+    """The request body, refused with ``too_large`` beyond :data:`MAX_BODY_BYTES`.
+
+    The message is the one Google's front end gives an oversized payload. A body that says
+    it is too long is refused before any of it is read.
+    """
+    message = f"Request payload size exceeds the limit: {MAX_BODY_BYTES} bytes."
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise too_large(message)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_BODY_BYTES:
+            raise too_large(message)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 @dataclass(frozen=True)
 class Call:
     """One routed request: the request, the path parameters, the query and the caller."""
@@ -115,6 +144,14 @@ class Call:
     params: dict[str, str]
     query: dict[str, str]
     identity: Identity
+
+    async def body(self, *, too_large: Callable[[str], ApiError] = invalid_argument) -> bytes:
+        """The request body (see :func:`read_body`)."""
+        return await read_body(self.request, too_large=too_large)
+
+    async def json_body(self) -> dict[str, Any]:
+        """The request body as a JSON object, read leniently (see :func:`parse_json_body`)."""
+        return parse_json_body(await self.body())
 
     @property
     def api_version(self) -> str:

@@ -22,7 +22,7 @@ from airflow_provider_tunedmodels.emulator.config import EmulatorConfig
 from airflow_provider_tunedmodels.emulator.context import ServerContext
 from airflow_provider_tunedmodels.emulator.gemini.render import MAX_SNAPSHOTS
 from airflow_provider_tunedmodels.emulator.responses import Reply
-from airflow_provider_tunedmodels.emulator.router import Call, Router
+from airflow_provider_tunedmodels.emulator.router import MAX_BODY_BYTES, Call, Router
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
 from airflow_provider_tunedmodels.emulator.wire import MAX_JSON_DEPTH
 from tests.emulator.support import Api, assert_error, create_body
@@ -302,3 +302,27 @@ def test_a_job_of_more_steps_than_an_int32_is_refused(api: Api) -> None:
         "INVALID_ARGUMENT",
         "3 examples x tuned_model.tuning_task.hyperparameters.epoch_count 2147483647",
     )
+
+
+def _oversized() -> Iterator[bytes]:
+    """A JSON body one MiB beyond the emulator's limit, sent in chunks (no Content-Length)."""
+    yield b'{"displayName": "'
+    chunk = b"x" * (1024 * 1024)
+    for _ in range(MAX_BODY_BYTES // len(chunk) + 1):
+        yield chunk
+    yield b'"}'
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
+def test_a_body_beyond_the_limit_is_refused_and_the_server_keeps_serving(
+    api: Api, http: httpx.Client, declared: bool
+) -> None:
+    message = f"Request payload size exceeds the limit: {MAX_BODY_BYTES} bytes."
+    content = b"".join(_oversized()) if declared else _oversized()
+    response = api.post("/v1beta/tunedModels", content=content)
+    assert_error(response, 400, "INVALID_ARGUMENT", message)
+    response = http.put("/_emulator/faults", content=_oversized())
+    assert_error(response, 400, "INVALID_ARGUMENT", message)
+    # The server still answers, and reads a body under the limit as usual.
+    assert api.post("/v1beta/tunedModels", content=b"{").status_code == 400
+    assert api.get("/v1beta/tunedModels").status_code == 200

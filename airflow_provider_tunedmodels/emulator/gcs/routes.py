@@ -114,7 +114,7 @@ class StorageApi:
         project = call.query.get("project")
         if not project:
             raise errors.required("parameter: project")
-        body = parse_metadata(await call.request.body())
+        body = parse_metadata(await call.body(too_large=errors.invalid))
         name = body.get("name")
         if not isinstance(name, str) or not name:
             raise errors.required("field: name")
@@ -229,7 +229,7 @@ class StorageApi:
         return finish_upload(self.store, spec, writer)
 
     async def _start_session(self, call: Call, bucket: str) -> Reply:
-        metadata = parse_metadata(await call.request.body())
+        metadata = parse_metadata(await call.body(too_large=errors.invalid))
         spec = object_spec(
             bucket, metadata, call.query, call.request.headers.get("x-upload-content-type")
         )

@@ -34,7 +34,6 @@ from airflow_provider_tunedmodels.emulator.responses import Reply, json_reply, s
 from airflow_provider_tunedmodels.emulator.router import Call, Router
 from airflow_provider_tunedmodels.emulator.wire import (
     parse_field_mask,
-    parse_json_body,
     parse_page_size,
     query_value,
 )
@@ -214,7 +213,7 @@ class GeminiApi:
     # -- tuned models ---------------------------------------------------------
 
     async def _create_tuned_model(self, call: Call) -> Reply:
-        body = parse_json_body(await call.request.body())
+        body = await call.json_body()
         fail = self.faults.tuning_fails("tunedModels.create")
         tuned_model_id = query_value(call.query, "tunedModelId")
         return json_reply(self.tuned_models.create(body, tuned_model_id, call.identity, fail=fail))
@@ -233,7 +232,7 @@ class GeminiApi:
         )
 
     async def _patch_tuned_model(self, call: Call) -> Reply:
-        body = parse_json_body(await call.request.body())
+        body = await call.json_body()
         mask = parse_field_mask(query_value(call.query, "updateMask"))
         return Reply(body=self.tuned_models.patch(call.params["model"], body, mask, call.identity))
 
@@ -241,7 +240,7 @@ class GeminiApi:
         return json_reply(self.tuned_models.delete(call.params["model"], call.identity))
 
     async def _transfer_ownership(self, call: Call) -> Reply:
-        body = parse_json_body(await call.request.body())
+        body = await call.json_body()
         return json_reply(
             self.tuned_models.transfer_ownership(call.params["model"], body, call.identity)
         )
@@ -256,7 +255,7 @@ class GeminiApi:
         return stream_reply(stream_json(generation), sse=call.query.get("alt") == "sse")
 
     async def _generation(self, call: Call) -> Generation:
-        body = parse_json_body(await call.request.body())
+        body = await call.json_body()
         if call.request.url.path.split("/")[2] == "models":
             return self.generator.generate_with_base_model(call.params["model"], body)
         return self.generator.generate(call.params["model"], body, call.identity)
@@ -278,7 +277,7 @@ class GeminiApi:
         )
 
     async def _cancel_operation(self, call: Call) -> Reply:
-        parse_json_body(await call.request.body())
+        await call.json_body()
         params = call.params
         return json_reply(
             self.operations.cancel(params["model"], params["operation"], call.identity)
@@ -287,7 +286,7 @@ class GeminiApi:
     # -- permissions ----------------------------------------------------------
 
     async def _create_permission(self, call: Call) -> Reply:
-        body = parse_json_body(await call.request.body())
+        body = await call.json_body()
         return json_reply(self.permissions.create(call.params["model"], body, call.identity))
 
     async def _list_permissions(self, call: Call) -> Reply:
@@ -307,7 +306,7 @@ class GeminiApi:
         )
 
     async def _patch_permission(self, call: Call) -> Reply:
-        body = parse_json_body(await call.request.body())
+        body = await call.json_body()
         mask = parse_field_mask(query_value(call.query, "updateMask"))
         params = call.params
         return json_reply(

@@ -38,7 +38,6 @@ from airflow_provider_tunedmodels.emulator.vertex.schemas import (
 from airflow_provider_tunedmodels.emulator.vertex.store import VertexStore
 from airflow_provider_tunedmodels.emulator.wire import (
     parse_field_mask,
-    parse_json_body,
     parse_page_size,
     query_value,
 )
@@ -154,7 +153,7 @@ class VertexApi:
 
     async def _create_job(self, call: Call) -> Reply:
         parent = _parent(call)
-        body = parse_json_body(await call.request.body())
+        body = await call.json_body()
         request = parse_message(tuning_job(call.api_version), body, "tuning_job")
         tuning = self.jobs.read_request(request, parent)
         learned = await asyncio.to_thread(self.jobs.load_dataset, tuning)
@@ -179,12 +178,12 @@ class VertexApi:
         )
 
     async def _cancel_job(self, call: Call) -> Reply:
-        parse_message(CANCEL_REQUEST, parse_json_body(await call.request.body()), "")
+        parse_message(CANCEL_REQUEST, await call.json_body(), "")
         self.jobs.cancel(self.jobs.find(_parent(call), call.params["job"]))
         return json_reply({})
 
     async def _rebase(self, call: Call) -> Reply:
-        body = parse_json_body(await call.request.body())
+        body = await call.json_body()
         outcome = self.faults.scripted_outcome(_REBASE)
         return json_reply(
             self.operations.rebase(_parent(call), call.api_version, body, outcome=outcome)
@@ -209,16 +208,14 @@ class VertexApi:
         )
 
     async def _cancel_operation(self, call: Call) -> Reply:
-        parse_message(CANCEL_REQUEST, parse_json_body(await call.request.body()), "")
+        parse_message(CANCEL_REQUEST, await call.json_body(), "")
         operation = self.operations.find(
             _parent(call), call.params["job"], call.params["operation"]
         )
         return json_reply(self.operations.cancel(operation))
 
     async def _wait_operation(self, call: Call) -> Reply:
-        request = parse_message(
-            WAIT_OPERATION_REQUEST, parse_json_body(await call.request.body()), ""
-        )
+        request = parse_message(WAIT_OPERATION_REQUEST, await call.json_body(), "")
         timeout = request.get("timeout") or call.query.get("timeout")
         operation = self.operations.find(
             _parent(call), call.params["job"], call.params["operation"]
@@ -231,7 +228,7 @@ class VertexApi:
         return json_reply(self.registry.get(_model_ref(call)))
 
     async def _patch_model(self, call: Call) -> Reply:
-        body = parse_json_body(await call.request.body())
+        body = await call.json_body()
         mask = parse_field_mask(query_value(call.query, "updateMask"))
         return json_reply(self.registry.patch(_model_ref(call), body, mask))
 
@@ -246,7 +243,7 @@ class VertexApi:
         return stream_reply(stream_json(answer), sse=call.query.get("alt") == "sse")
 
     async def _answer(self, call: Call) -> Answer:
-        body = parse_json_body(await call.request.body())
+        body = await call.json_body()
         parent = _parent(call)
         if "endpoint" in call.params:
             return self.generator.endpoint(parent, call.params["endpoint"], body)
