@@ -22,7 +22,10 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 
+import httpcore
 import httpx
+
+from airflow_provider_tunedmodels.core.streams import AsyncioBackend
 
 __all__ = ["DEFAULT_KEEPALIVE_EXPIRY", "LaneTransport"]
 
@@ -108,16 +111,25 @@ class LaneTransport(httpx.AsyncBaseTransport):
         if self._free:
             return self._free.pop()
         self._open += 1
-        return _Lane(
-            httpx.AsyncHTTPTransport(
-                verify=self._shared_ssl_context(),
-                limits=httpx.Limits(
-                    max_connections=1,
-                    max_keepalive_connections=1,
-                    keepalive_expiry=self.keepalive_expiry,
-                ),
-            )
+        ssl_context = self._shared_ssl_context()
+        transport = httpx.AsyncHTTPTransport(
+            verify=ssl_context,
+            limits=httpx.Limits(
+                max_connections=1,
+                max_keepalive_connections=1,
+                keepalive_expiry=self.keepalive_expiry,
+            ),
         )
+        if isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
+            # The same pool httpx builds, on connections straight on asyncio (see .streams).
+            transport._pool = httpcore.AsyncConnectionPool(
+                ssl_context=ssl_context,
+                max_connections=1,
+                max_keepalive_connections=1,
+                keepalive_expiry=self.keepalive_expiry,
+                network_backend=AsyncioBackend(),
+            )
+        return _Lane(transport)
 
     def _give_back(self, lane: _Lane) -> None:
         lane.last_used = time.monotonic()
