@@ -17,6 +17,8 @@ request, so a client whose load drops holds few connections.
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
 import ssl
 import time
 from collections import deque
@@ -92,13 +94,8 @@ class LaneTransport(httpx.AsyncBaseTransport):
             self._give_back(lane)
             raise
         assert isinstance(response.stream, httpx.AsyncByteStream)
-        stream = _LaneStream(response.stream, lambda: self._give_back(lane))
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=stream,
-            extensions=response.extensions,
-        )
+        response.stream = _LaneStream(response.stream, lambda: self._give_back(lane))
+        return response
 
     async def aclose(self) -> None:
         lanes = list(self._free)
@@ -177,6 +174,20 @@ class _LaneStream(httpx.AsyncByteStream):
 
 
 def _create_ssl_context(verify: bool, trust_env: bool) -> ssl.SSLContext:
+    """httpx's SSL context for ``verify`` and ``trust_env``, built once per process.
+
+    Loading the trusted certificates takes tens of milliseconds, which every new
+    client (an evaluation, a triggerer's first trigger) would pay again. The
+    certificate locations ``trust_env`` reads are part of the key.
+    """
+    locations = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    return _ssl_context(verify, trust_env, locations if trust_env else (None, None))
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(
+    verify: bool, trust_env: bool, locations: tuple[str | None, str | None]
+) -> ssl.SSLContext:
     try:
         from httpx import create_ssl_context
     except ImportError:  # httpx before 0.28

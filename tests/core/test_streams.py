@@ -267,3 +267,31 @@ async def test_reading_stops_while_more_than_the_limit_waits_unread() -> None:
     assert transport.calls == ["pause"]  # still more than half the limit unread
     assert len(await stream.read(READ_LIMIT // 2)) == READ_LIMIT // 2
     assert transport.calls == ["pause", "resume"]
+
+
+def test_clients_share_the_ssl_context_of_the_same_trust_settings(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    first, second = LaneTransport(1), LaneTransport(1)
+    assert first._shared_ssl_context() is second._shared_ssl_context()
+    _, client_context = tls_contexts(tmp_path)
+    own = LaneTransport(1, verify=client_context)
+    assert own._shared_ssl_context() is client_context
+    # Certificate locations read from the environment make a context of their own.
+    monkeypatch.setenv("SSL_CERT_FILE", str(tmp_path / "cert.pem"))
+    from_environment = LaneTransport(1)._shared_ssl_context()
+    assert from_environment is not first._shared_ssl_context()
+    assert LaneTransport(1, trust_env=False)._shared_ssl_context() is not from_environment
+
+
+async def test_the_lanes_answer_is_the_transports_own_response(lanes: LaneTransport) -> None:
+    server = await serve(echo_sizes)
+    async with server:
+        request = httpx.Request("POST", f"http://127.0.0.1:{port_of(server)}/", content=b"abc")
+        response = await lanes.handle_async_request(request)
+        assert response.status_code == 200
+        assert response.headers["content-length"] == str(len(b'{"received": 3}'))
+        assert await response.aread() == b'{"received": 3}'
+        await response.aclose()
+        assert len(lanes._free) == 1  # the lane is back
+        assert lanes._slots._value == 2
