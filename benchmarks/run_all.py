@@ -9,8 +9,9 @@ Figures (each measured in its own child process, its anchor in the same run):
 P1  import cost of the operator, sensor and trigger modules and of the example DAG
     files beyond ``airflow.sdk``; anchors ``airflow.sdk`` itself and Google's provider
 P2  worker-slot seconds per tuning job when deferred; anchor a blocking wait
-P3  trigger density: N triggers polling on one event loop; anchor a plain capped
-    httpx client doing the same polls, and ours with fewer triggers
+P3  trigger density: N Gemini tuned-model triggers polling on one event loop; anchor a
+    plain capped httpx client doing the same polls, and ours with fewer triggers
+P3v the same for Vertex AI tuning jobs (``projects/*/locations/*/tuningJobs/*``)
 P4  evaluation wall time; anchors the physical bound and a raw httpx floor
 P5  dataset preparation; anchor a naive loop (``dataset_prepare.py``, when present)
 P6  emulator throughput; anchors a minimal server on the same machine and the target
@@ -47,12 +48,20 @@ class Section:
     key: str
     title: str
     script: str
+    #: Arguments of the script, before ``--quick`` and ``--json``.
+    arguments: tuple[str, ...] = ()
 
 
 SECTIONS = (
     Section("P1", "import cost beyond airflow.sdk", "import_cost.py"),
     Section("P2", "worker-slot seconds per tuning job", "worker_slots.py"),
     Section("P3", "trigger density on one event loop", "trigger_density.py"),
+    Section(
+        "P3v",
+        "trigger density on one event loop, Vertex AI",
+        "trigger_density.py",
+        ("--backend", "vertex"),
+    ),
     Section("P4", "evaluation speed", "evaluation_speed.py"),
     Section("P5", "dataset preparation against a naive loop", "dataset_prepare.py"),
     Section("P6", "emulator throughput", "emulator_throughput.py"),
@@ -70,7 +79,7 @@ def run_section(section: Section, quick: bool) -> list[Figure]:
             f"  note: {section.script} is not in this checkout; {section.key} skipped", flush=True
         )
         return []
-    command = [sys.executable, str(script), *(["--quick"] if quick else [])]
+    command = [sys.executable, str(script), *section.arguments, *(["--quick"] if quick else [])]
     if _speaks_json(script):
         command.append("--json")
     started = time.perf_counter()

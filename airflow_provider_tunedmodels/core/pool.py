@@ -17,12 +17,17 @@ request, so a client whose load drops holds few connections.
 from __future__ import annotations
 
 import asyncio
+import functools
+import os
 import ssl
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 
+import httpcore
 import httpx
+
+from airflow_provider_tunedmodels.core.streams import AsyncioBackend
 
 __all__ = ["DEFAULT_KEEPALIVE_EXPIRY", "LaneTransport"]
 
@@ -89,13 +94,8 @@ class LaneTransport(httpx.AsyncBaseTransport):
             self._give_back(lane)
             raise
         assert isinstance(response.stream, httpx.AsyncByteStream)
-        stream = _LaneStream(response.stream, lambda: self._give_back(lane))
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            stream=stream,
-            extensions=response.extensions,
-        )
+        response.stream = _LaneStream(response.stream, lambda: self._give_back(lane))
+        return response
 
     async def aclose(self) -> None:
         lanes = list(self._free)
@@ -108,16 +108,25 @@ class LaneTransport(httpx.AsyncBaseTransport):
         if self._free:
             return self._free.pop()
         self._open += 1
-        return _Lane(
-            httpx.AsyncHTTPTransport(
-                verify=self._shared_ssl_context(),
-                limits=httpx.Limits(
-                    max_connections=1,
-                    max_keepalive_connections=1,
-                    keepalive_expiry=self.keepalive_expiry,
-                ),
-            )
+        ssl_context = self._shared_ssl_context()
+        transport = httpx.AsyncHTTPTransport(
+            verify=ssl_context,
+            limits=httpx.Limits(
+                max_connections=1,
+                max_keepalive_connections=1,
+                keepalive_expiry=self.keepalive_expiry,
+            ),
         )
+        if isinstance(getattr(transport, "_pool", None), httpcore.AsyncConnectionPool):
+            # The same pool httpx builds, on connections straight on asyncio (see .streams).
+            transport._pool = httpcore.AsyncConnectionPool(
+                ssl_context=ssl_context,
+                max_connections=1,
+                max_keepalive_connections=1,
+                keepalive_expiry=self.keepalive_expiry,
+                network_backend=AsyncioBackend(),
+            )
+        return _Lane(transport)
 
     def _give_back(self, lane: _Lane) -> None:
         lane.last_used = time.monotonic()
@@ -165,6 +174,20 @@ class _LaneStream(httpx.AsyncByteStream):
 
 
 def _create_ssl_context(verify: bool, trust_env: bool) -> ssl.SSLContext:
+    """httpx's SSL context for ``verify`` and ``trust_env``, built once per process.
+
+    Loading the trusted certificates takes tens of milliseconds, which every new
+    client (an evaluation, a triggerer's first trigger) would pay again. The
+    certificate locations ``trust_env`` reads are part of the key.
+    """
+    locations = (os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+    return _ssl_context(verify, trust_env, locations if trust_env else (None, None))
+
+
+@functools.lru_cache(maxsize=8)
+def _ssl_context(
+    verify: bool, trust_env: bool, locations: tuple[str | None, str | None]
+) -> ssl.SSLContext:
     try:
         from httpx import create_ssl_context
     except ImportError:  # httpx before 0.28

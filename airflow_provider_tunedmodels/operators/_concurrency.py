@@ -9,9 +9,18 @@ object store) go through :func:`read_in_thread`, so the calls in flight go on.
 from __future__ import annotations
 
 import asyncio
+import gc
 import itertools
 from collections import deque
-from collections.abc import AsyncGenerator, AsyncIterable, Awaitable, Callable, Iterable
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    Awaitable,
+    Callable,
+    Iterable,
+    Iterator,
+)
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:
@@ -34,7 +43,8 @@ def run_with_async_hook(hook: GeminiTunedModelsHook, main: Callable[[], Awaitabl
 
     The connection is read with the blocking lookup first, so nothing inside the
     loop waits on Airflow's metadata; the async client is bound to this loop, so it
-    is closed before the loop ends.
+    is closed before the loop ends. While it runs, the objects that existed before
+    are kept out of garbage collections (see :func:`older_objects_frozen`).
     """
     hook.settings  # noqa: B018  # read the connection outside the event loop
 
@@ -44,7 +54,28 @@ def run_with_async_hook(hook: GeminiTunedModelsHook, main: Callable[[], Awaitabl
         finally:
             await hook.aclose()
 
-    return asyncio.run(run_and_close())
+    with older_objects_frozen():
+        return asyncio.run(run_and_close())
+
+
+@contextmanager
+def older_objects_frozen() -> Iterator[None]:
+    """Keep the objects that exist now out of garbage collections until the block ends.
+
+    A worker holds Airflow's and the DAG's objects, well over a hundred thousand;
+    a fan-out of thousands of requests makes enough garbage for full collections,
+    each of which would walk all of them again for nothing they could free. They
+    are handed back to the collector afterwards. Nothing is done if objects are
+    already frozen (by Airflow or the DAG), so their freeze is left as it is.
+    """
+    if gc.get_freeze_count():
+        yield
+        return
+    gc.freeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
 
 
 async def ordered_map(

@@ -4,6 +4,7 @@ cancellation, reading off the event loop, cleanup."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import threading
 from collections.abc import Iterator
 from contextlib import aclosing
@@ -13,6 +14,7 @@ import pytest
 from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from airflow_provider_tunedmodels.operators._concurrency import (
     WINDOW_PER_SLOT,
+    older_objects_frozen,
     ordered_map,
     read_in_thread,
     run_with_async_hook,
@@ -167,3 +169,25 @@ def test_run_with_async_hook_closes_the_async_client(mocked: GeminiTunedModelsHo
     assert mocked._async_client is None
     # A second run gets a fresh client bound to its own event loop.
     assert run_with_async_hook(mocked, main) is True
+
+
+def test_run_with_async_hook_keeps_older_objects_out_of_collections(
+    mocked: GeminiTunedModelsHook,
+) -> None:
+    gc.unfreeze()
+
+    async def main() -> int:
+        return gc.get_freeze_count()
+
+    assert run_with_async_hook(mocked, main) > 0  # frozen while it runs
+    assert gc.get_freeze_count() == 0  # handed back afterwards
+
+
+def test_a_freeze_made_before_is_left_as_it_is() -> None:
+    gc.freeze()
+    try:
+        with older_objects_frozen():
+            assert gc.get_freeze_count() > 0
+        assert gc.get_freeze_count() > 0  # not unfrozen by the block
+    finally:
+        gc.unfreeze()
