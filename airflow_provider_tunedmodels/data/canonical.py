@@ -119,10 +119,10 @@ def split_plain_lines(lines: list[bytes]) -> tuple[list[bytes], list[bytes]] | N
     data = b"".join(lines)
     if not data.endswith(b"\n"):
         data += b"\n"
-    if data.count(b"\n") != len(lines):  # a newline inside a line: not a text JSON allows
+    split = split_plain_block(data)
+    if split is None or len(split.bodies) != len(lines):  # a line was two
         return None
-    split = split_plain_block(data, len(lines))
-    return (split.inputs, split.outputs) if split is not None else None
+    return split.inputs, split.outputs
 
 
 class PlainBlock(NamedTuple):
@@ -136,10 +136,10 @@ class PlainBlock(NamedTuple):
     outputs: list[bytes]
 
 
-def split_plain_block(data: bytes, lines: int) -> PlainBlock | None:
-    r"""Split ``lines`` consecutive lines that are all plain, else return ``None``.
+def split_plain_block(data: bytes) -> PlainBlock | None:
+    r"""Split consecutive lines that are all plain, else return ``None``.
 
-    ``data`` holds exactly ``lines`` newlines, each line's last byte. The checks are
+    Each line of ``data`` ends with a newline. The checks are
     made for the whole block at once, in C, which is much faster per line than
     looking at lines one by one:
 
@@ -154,8 +154,6 @@ def split_plain_block(data: bytes, lines: int) -> PlainBlock | None:
     if not (data.startswith(_PREFIX_BYTES) and data.endswith(LINE_END)):
         return None
     bodies = data.split(LINE_JOINER)
-    if len(bodies) != lines:
-        return None
     bodies[0] = bodies[0][len(_PREFIX_BYTES) :]
     bodies[-1] = bodies[-1][: -len(LINE_END)]
     parts = list(map(bytes.partition, bodies, itertools.repeat(_SEPARATOR_BYTES)))

@@ -119,9 +119,9 @@ def _jsonl_chunks(location: Path | ObjectStoragePath) -> Iterator[CheckedChunk]:
     with open_binary(location) as file:
         first_line = 1
         for block in line_blocks(file, BLOCK_BYTES):
-            lines = block.count(b"\n")
-            yield from _checked_block(block, lines, first_line)
-            first_line += lines
+            for chunk, lines in _checked_block(block, first_line):
+                yield chunk
+                first_line += lines
 
 
 def line_blocks(file: IO[bytes], block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
@@ -146,19 +146,24 @@ def line_blocks(file: IO[bytes], block_bytes: int = BLOCK_BYTES) -> Iterator[byt
         yield b"".join(parts) + b"\n"
 
 
-def _checked_block(block: bytes, lines: int, first_line: int) -> Iterator[CheckedChunk]:
-    """Check a block of ``lines`` whole lines, the first of which has the number ``first_line``."""
-    plain = split_plain_block(block, lines)
+def _checked_block(block: bytes, first_line: int) -> Iterator[tuple[CheckedChunk, int]]:
+    """Check a block of whole lines, the first of which has the number ``first_line``.
+
+    Yield each chunk with the number of lines it covers, blank lines included.
+    """
+    plain = split_plain_block(block)
     if plain is not None:
-        yield _plain_chunk(plain.bodies, plain.inputs, plain.outputs, first_line)
+        yield _plain_chunk(plain.bodies, plain.inputs, plain.outputs, first_line), len(plain.bodies)
         return
     each_line = io.BytesIO(block).readlines()
-    if lines <= PIECE_ROWS:
-        yield _sorted_out(map(_checked_line, itertools.count(first_line), each_line))
+    if len(each_line) <= PIECE_ROWS:
+        rows = map(_checked_line, itertools.count(first_line), each_line)
+        yield _sorted_out(rows), len(each_line)
         return
-    for start in range(0, lines, PIECE_ROWS):
-        piece = each_line[start : start + PIECE_ROWS]
-        yield from _checked_block(b"".join(piece), len(piece), first_line + start)
+    for start in range(0, len(each_line), PIECE_ROWS):
+        yield from _checked_block(
+            b"".join(each_line[start : start + PIECE_ROWS]), first_line + start
+        )
 
 
 def _plain_chunk(
