@@ -42,7 +42,6 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import Figure, describe_load, emit, machine_load
 from dataset_memory import write_dataset
 
 REPOSITORY = Path(__file__).resolve().parent.parent
@@ -155,6 +154,9 @@ def main() -> None:
     if arguments.child:
         child(*arguments.child)
         return
+    # Imported here, not at the top: the children would carry its imports in their memory.
+    from _common import Figure, emit
+
     sizes = sorted(arguments.rows or (QUICK_ROWS if arguments.quick else FULL_ROWS))
     repeat = arguments.repeat or (1 if arguments.quick else 5)
     results = run_sizes(sizes, repeat, verbose=not arguments.json)
@@ -189,6 +191,8 @@ def run_sizes(
     sizes: list[int], repeat: int, *, verbose: bool
 ) -> list[tuple[int, dict[str, float], dict[str, float], dict[str, float]]]:
     """Measure both contenders at each size; print a table row per size when ``verbose``."""
+    from _common import describe_load, machine_load
+
     if verbose:
         print(
             f"{'rows':>9}  {'rows/s by CPU time':^23}  {'ratio':>5} {'goal':>4}  "
