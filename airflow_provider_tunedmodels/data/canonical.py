@@ -27,11 +27,17 @@ from __future__ import annotations
 import itertools
 import json
 import operator
-from typing import cast
+from typing import NamedTuple
 
 __all__ = [
+    "LINE_END",
+    "LINE_JOINER",
+    "LINE_PREFIX",
+    "PlainBlock",
+    "format_example_body",
     "format_example_line",
     "has_control_characters",
+    "split_plain_block",
     "split_plain_line",
     "split_plain_lines",
 ]
@@ -41,13 +47,21 @@ _SEPARATOR = '", "output": "'
 _SUFFIX = '"}'
 _PREFIX_BYTES = _PREFIX.encode("ascii")
 _SEPARATOR_BYTES = _SEPARATOR.encode("ascii")
-_LINE_END = _SUFFIX.encode("ascii") + b"\n"
+#: How every written line starts.
+LINE_PREFIX = _PREFIX_BYTES
+#: How every written line ends.
+LINE_END = _SUFFIX.encode("ascii") + b"\n"
+#: What stands between the bodies of two consecutive written lines.
+LINE_JOINER = LINE_END + LINE_PREFIX
 #: Every byte below 0x20 turned into NUL (itself one), the others left alone: looking
 #: for NUL after translating with a table is faster than testing characters.
 _CONTROLS_TO_NUL = bytes(0 if byte < 0x20 else byte for byte in range(256))
 #: What a text may not hold unescaped, one byte string each: control characters, the
 #: quote and the backslash. Looking for each with memchr beats a pass of translate.
 _TEXT_ESCAPES = tuple(bytes([byte]) for byte in (*range(0x20), *b'"\\'))
+_SEPARATOR_FOUND = operator.itemgetter(1)
+_INPUT_PART = operator.itemgetter(0)
+_OUTPUT_PART = operator.itemgetter(2)
 # Built once: json.dumps with non-default options builds a new encoder on every call.
 _JSON_ENCODER = json.JSONEncoder(ensure_ascii=False)
 
@@ -66,9 +80,20 @@ def _needs_no_escaping(text: str) -> bool:
 
 def format_example_line(text_input: str, output: str) -> str:
     """Return the JSONL line of an example, newline included."""
+    return f"{_PREFIX}{format_example_body(text_input, output)}{_SUFFIX}\n"
+
+
+def format_example_body(text_input: str, output: str) -> str:
+    """Return the part of :func:`format_example_line` between :data:`LINE_PREFIX` and the end.
+
+    Every line this package writes is ``LINE_PREFIX + body + LINE_END``, so consecutive
+    lines are ``LINE_PREFIX + LINE_JOINER.join(bodies) + LINE_END``.
+    """
     if _needs_no_escaping(text_input) and _needs_no_escaping(output):
-        return f"{_PREFIX}{text_input}{_SEPARATOR}{output}{_SUFFIX}\n"
-    return _JSON_ENCODER.encode({"text_input": text_input, "output": output}) + "\n"
+        return f"{text_input}{_SEPARATOR}{output}"
+    return _JSON_ENCODER.encode({"text_input": text_input, "output": output})[
+        len(_PREFIX) : -len(_SUFFIX)
+    ]
 
 
 def split_plain_line(line: bytes) -> tuple[bytes, bytes] | None:
@@ -86,53 +111,63 @@ def split_plain_lines(lines: list[bytes]) -> tuple[list[bytes], list[bytes]] | N
     r"""Split lines that are all plain into their inputs and outputs, else return ``None``.
 
     The lines are as a binary file yields them: each ends with a newline, the last
-    perhaps not. Every step is done for all the lines at once, in C (``map`` over C
-    functions, scans of the joined texts), which is much faster per line than a loop.
-    One line that is not plain spoils the whole batch (``None``): split it line by
-    line with :func:`split_plain_line` then.
+    perhaps not. One line that is not plain spoils the whole batch (``None``): split
+    it line by line with :func:`split_plain_line` then.
     """
     if not lines:
         return None
-    if not lines[-1].endswith(b"\n"):
-        lines = [*lines[:-1], lines[-1] + b"\n"]
-    # The separator is searched from the end: outputs are usually shorter than inputs.
-    separators = list(map(bytes.rfind, lines, itertools.repeat(_SEPARATOR_BYTES)))
-    # Each line must hold prefix, separator and suffix, in that order, without overlap.
-    frame_ends = map(operator.add, separators, itertools.repeat(len(_SEPARATOR_BYTES + _LINE_END)))
-    if not (
-        all(map(bytes.startswith, lines, itertools.repeat(_PREFIX_BYTES)))
-        and all(map(bytes.endswith, lines, itertools.repeat(_LINE_END)))
-        and min(separators) >= len(_PREFIX_BYTES)
-        and all(map(operator.le, frame_ends, map(len, lines)))
-    ):
+    data = b"".join(lines)
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    split = split_plain_block(data)
+    if split is None or len(split.bodies) != len(lines):  # a line was two
         return None
-    starts = map(slice, itertools.repeat(len(_PREFIX_BYTES)), separators)
-    inputs = cast("list[bytes]", list(map(operator.getitem, lines, starts)))
-    output_starts = map(operator.add, separators, itertools.repeat(len(_SEPARATOR_BYTES)))
-    ends = map(slice, output_starts, itertools.repeat(-len(_LINE_END)))
-    outputs = cast("list[bytes]", list(map(operator.getitem, lines, ends)))
-    return (inputs, outputs) if _are_plain(inputs, outputs) else None
+    return split.inputs, split.outputs
 
 
-def _are_plain(inputs: list[bytes], outputs: list[bytes]) -> bool:
-    """Whether the texts hold nothing to escape and need no whitespace normalisation.
+class PlainBlock(NamedTuple):
+    """The parts of a block of plain lines, one item per line, in order."""
 
-    With no quote, backslash or control character, the texts end where the frame
-    says, JSON reads them as they are, and their only whitespace is spaces: then
-    they are normalised if no space leads, trails or follows another.
+    #: What each line holds between :data:`LINE_PREFIX` and :data:`LINE_END`.
+    bodies: list[bytes]
+    #: Each line's input text, as JSON and UTF-8 (and ASCII) have it.
+    inputs: list[bytes]
+    #: Each line's output text.
+    outputs: list[bytes]
+
+
+def split_plain_block(data: bytes) -> PlainBlock | None:
+    r"""Split consecutive lines that are all plain, else return ``None``.
+
+    Each line of ``data`` ends with a newline. The checks are
+    made for the whole block at once, in C, which is much faster per line than
+    looking at lines one by one:
+
+    * ``data`` starts with :data:`LINE_PREFIX`, ends with :data:`LINE_END` and splits
+      at :data:`LINE_JOINER` (which holds the only newline a line may have) into one
+      body per line, and each body holds the separator: every line is then
+      ``LINE_PREFIX + input + separator + output + LINE_END``;
+    * the texts, joined by single spaces, are ASCII, hold no quote (so the frame is
+      the only one), backslash or control character, and no two spaces in a row:
+      no text starts or ends with a space or holds two in a row.
     """
-    # Trimming changes no text: compared in C, each unchanged text by identity first.
-    spaces = itertools.repeat(b" ")
-    return (
-        _nothing_to_escape_or_collapse(b"".join(inputs))
-        and _nothing_to_escape_or_collapse(b"".join(outputs))
-        and list(map(bytes.strip, inputs, spaces)) == inputs
-        and list(map(bytes.strip, outputs, spaces)) == outputs
-    )
-
-
-def _nothing_to_escape_or_collapse(texts: bytes) -> bool:
-    """Whether joined texts are ASCII, with nothing to escape and no double space."""
-    return (
-        texts.isascii() and b"  " not in texts and not any(map(texts.__contains__, _TEXT_ESCAPES))
-    )
+    if not (data.startswith(_PREFIX_BYTES) and data.endswith(LINE_END)):
+        return None
+    bodies = data.split(LINE_JOINER)
+    bodies[0] = bodies[0][len(_PREFIX_BYTES) :]
+    bodies[-1] = bodies[-1][: -len(LINE_END)]
+    parts = list(map(bytes.partition, bodies, itertools.repeat(_SEPARATOR_BYTES)))
+    if not all(map(_SEPARATOR_FOUND, parts)):
+        return None
+    inputs, outputs = list(map(_INPUT_PART, parts)), list(map(_OUTPUT_PART, parts))
+    # Empty texts are left out: they are plain, but would look like two spaces.
+    texts = b" ".join(filter(None, itertools.chain(inputs, outputs)))
+    if (
+        texts.isascii()
+        and not texts.startswith(b" ")
+        and not texts.endswith(b" ")
+        and b"  " not in texts
+        and not any(map(texts.__contains__, _TEXT_ESCAPES))
+    ):
+        return PlainBlock(bodies, inputs, outputs)
+    return None

@@ -1,33 +1,43 @@
 """Read a source in chunks for preparation: each row checked, fingerprinted and formatted.
 
-A valid row comes out as the pair ``(fingerprint, line)``: the example's fingerprint
-and the UTF-8 JSONL line to write for it; an invalid one as a
-:class:`~airflow_provider_tunedmodels.data.validation.RowError`. Rows come in chunks of
-:data:`CHUNK_ROWS`, so that the work of a chunk can be done in a few calls into C.
+A valid row comes out as the pair ``(fingerprint, body)``: the example's fingerprint
+and the body of the UTF-8 JSONL line to write for it (the line is
+``LINE_PREFIX + body + LINE_END``, see :mod:`~airflow_provider_tunedmodels.data.canonical`);
+an invalid one as a :class:`~airflow_provider_tunedmodels.data.validation.RowError`.
+Rows come in chunks, so that the work of a chunk can be done in a few calls into C.
 
-Plain lines of a JSONL file (see :mod:`~airflow_provider_tunedmodels.data.canonical`),
-the common case, skip the JSON codec and whitespace normalisation and are written
-back as they are; every other record takes the general path. Both paths give the
-same fingerprints, lines and error messages.
+A JSONL file is read in blocks of whole lines (:data:`BLOCK_BYTES`). A block of plain
+lines (see :mod:`~airflow_provider_tunedmodels.data.canonical`), the common case, is
+checked and split at once, skips the JSON codec and whitespace normalisation, and its
+lines are written back as they are. A block that is not all plain is taken again in
+pieces of :data:`PIECE_ROWS` lines, and a piece that is not all plain line by line;
+every other record takes the general path. All paths give the same fingerprints,
+lines and error messages.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
+import operator
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING, NamedTuple
+from typing import IO, TYPE_CHECKING, NamedTuple
 
-from airflow_provider_tunedmodels.data.canonical import split_plain_line, split_plain_lines
+from airflow_provider_tunedmodels.data.canonical import (
+    LINE_END,
+    LINE_PREFIX,
+    format_example_body,
+    split_plain_block,
+    split_plain_line,
+)
 from airflow_provider_tunedmodels.data.examples import (
     ExampleSource,
     FileFormat,
     decode_jsonl_line,
     detect_format,
-    format_jsonl_line,
     is_blank,
     is_file_source,
     iter_records,
-    lines_without_bom,
 )
 from airflow_provider_tunedmodels.data.fingerprint import (
     normalized_fingerprint,
@@ -40,6 +50,7 @@ from airflow_provider_tunedmodels.data.validation import (
     are_valid_plain_ascii,
     check_record,
     is_valid_plain_ascii,
+    valid_plain_ascii_flags,
 )
 
 if TYPE_CHECKING:
@@ -47,13 +58,26 @@ if TYPE_CHECKING:
 
     from airflow.sdk import ObjectStoragePath
 
-__all__ = ["CHUNK_ROWS", "CheckedChunk", "ValidRow", "iter_checked_chunks"]
+__all__ = [
+    "BLOCK_BYTES",
+    "CHUNK_ROWS",
+    "PIECE_ROWS",
+    "CheckedChunk",
+    "ValidRow",
+    "iter_checked_chunks",
+]
 
-#: Records read and checked together: enough to spread the cost of each call over
-#: many rows, few enough for the chunk's memory not to matter.
+#: Records of an in-memory or CSV source read and checked together: enough to spread
+#: the cost of each call over many rows, few enough for the chunk's memory not to matter.
 CHUNK_ROWS = 256
+#: Bytes of a JSONL file read at once (then cut after the last whole line): about a
+#: thousand lines of a few hundred bytes.
+BLOCK_BYTES = 1 << 18
+#: Lines of a block that is not all plain tried again together.
+PIECE_ROWS = 32
+_UTF8_BOM = b"\xef\xbb\xbf"
 
-#: A valid example: its fingerprint and its JSONL line, UTF-8, newline included.
+#: A valid example: its fingerprint and the body of its JSONL line, UTF-8.
 ValidRow = tuple[bytes, bytes]
 
 
@@ -68,8 +92,8 @@ class CheckedChunk(NamedTuple):
     records: int
     #: The fingerprint of each valid example.
     fingerprints: list[bytes]
-    #: The JSONL line of each valid example.
-    lines: list[bytes]
+    #: The body of the JSONL line of each valid example.
+    bodies: list[bytes]
     #: Why the other records are invalid.
     errors: list[RowError]
 
@@ -77,7 +101,7 @@ class CheckedChunk(NamedTuple):
 def iter_checked_chunks(
     source: ExampleSource, *, file_format: FileFormat | None, unit: str
 ) -> Iterator[CheckedChunk]:
-    """Yield the records of ``source``, checked, in chunks of up to :data:`CHUNK_ROWS`.
+    """Yield the records of ``source``, checked, in chunks.
 
     ``unit`` names a position in error messages (``"line"`` or ``"item"``).
     """
@@ -93,40 +117,89 @@ def iter_checked_chunks(
 
 def _jsonl_chunks(location: Path | ObjectStoragePath) -> Iterator[CheckedChunk]:
     with open_binary(location) as file:
-        lines = lines_without_bom(file)
         first_line = 1
-        while batch := list(itertools.islice(lines, CHUNK_ROWS)):
-            if not batch[-1].endswith(b"\n"):  # the file's last line: written with its newline
-                batch[-1] += b"\n"
-            yield _checked_lines(batch, first_line)
-            first_line += len(batch)
+        for block in line_blocks(file, BLOCK_BYTES):
+            for chunk, lines in _checked_block(block, first_line):
+                yield chunk
+                first_line += lines
 
 
-def _checked_lines(lines: list[bytes], first_line: int) -> CheckedChunk:
-    """Check consecutive lines, the first of which has the number ``first_line``."""
-    texts = split_plain_lines(lines)
-    if texts is None:  # some line is not plain: line by line, then
-        return _sorted_out(map(_checked_line, itertools.count(first_line), lines))
-    inputs, outputs = texts
+def line_blocks(file: IO[bytes], block_bytes: int = BLOCK_BYTES) -> Iterator[bytes]:
+    r"""Yield the bytes of a binary file in blocks of whole lines.
+
+    The byte-order mark is removed and a last line without a newline gets one, so each
+    block ends with ``"\n"`` and holds as many lines as newlines, blank lines included.
+    """
+    parts: list[bytes] = []
+    first = True
+    while block := file.read(block_bytes):
+        if first:
+            block, first = block.removeprefix(_UTF8_BOM), False
+        cut = block.rfind(b"\n") + 1
+        if not cut:  # a line longer than a block
+            parts.append(block)
+            continue
+        parts.append(block[:cut])
+        yield b"".join(parts) if len(parts) > 1 else parts[0]
+        parts = [block[cut:]] if cut < len(block) else []
+    if parts:
+        yield b"".join(parts) + b"\n"
+
+
+def _checked_block(block: bytes, first_line: int) -> Iterator[tuple[CheckedChunk, int]]:
+    """Check a block of whole lines, the first of which has the number ``first_line``.
+
+    Yield each chunk with the number of lines it covers, blank lines included.
+    """
+    plain = split_plain_block(block)
+    if plain is not None:
+        yield _plain_chunk(plain.bodies, plain.inputs, plain.outputs, first_line), len(plain.bodies)
+        return
+    each_line = io.BytesIO(block).readlines()
+    if len(each_line) <= PIECE_ROWS:
+        rows = map(_checked_line, itertools.count(first_line), each_line)
+        yield _sorted_out(rows), len(each_line)
+        return
+    for start in range(0, len(each_line), PIECE_ROWS):
+        yield from _checked_block(
+            b"".join(each_line[start : start + PIECE_ROWS]), first_line + start
+        )
+
+
+def _plain_chunk(
+    bodies: list[bytes], inputs: list[bytes], outputs: list[bytes], first_line: int
+) -> CheckedChunk:
+    """Fingerprint plain lines and check their lengths, the invalid ones left out."""
     fingerprints = normalized_fingerprints(inputs, outputs)
-    if are_valid_plain_ascii(list(map(len, inputs)), list(map(len, outputs))):
-        return CheckedChunk(len(lines), fingerprints, lines, [])
-    rows: list[ValidRow | RowError] = []
-    for position, line, fingerprint, text_input, output in zip(
-        itertools.count(first_line), lines, fingerprints, inputs, outputs
-    ):
-        if is_valid_plain_ascii(len(text_input), len(output)):
-            rows.append((fingerprint, line))
-        else:  # the general path writes the message
-            rows.append(_checked_record(position, decode_jsonl_line(line), "line"))
-    return _sorted_out(rows)
+    input_lengths, output_lengths = list(map(len, inputs)), list(map(len, outputs))
+    if are_valid_plain_ascii(input_lengths, output_lengths):
+        return CheckedChunk(len(bodies), fingerprints, bodies, [])
+    valid = valid_plain_ascii_flags(input_lengths, output_lengths)
+    errors = []
+    for position in itertools.compress(itertools.count(first_line), map(operator.not_, valid)):
+        body = bodies[position - first_line]
+        error = _checked_record(position, decode_jsonl_line(LINE_PREFIX + body + LINE_END), "line")
+        if not isinstance(error, RowError):  # cannot happen: the general path decides then
+            rows = map(_checked_line, itertools.count(first_line), _plain_lines(bodies))
+            return _sorted_out(rows)
+        errors.append(error)
+    return CheckedChunk(
+        len(bodies),
+        list(itertools.compress(fingerprints, valid)),
+        list(itertools.compress(bodies, valid)),
+        errors,
+    )
+
+
+def _plain_lines(bodies: list[bytes]) -> list[bytes]:
+    return [LINE_PREFIX + body + LINE_END for body in bodies]
 
 
 def _checked_line(position: int, line: bytes) -> ValidRow | RowError | None:
     """Check one line; ``None`` for a blank line, which is not a record."""
     texts = split_plain_line(line)
     if texts is not None and is_valid_plain_ascii(len(texts[0]), len(texts[1])):
-        return normalized_fingerprint(*texts), line
+        return normalized_fingerprint(*texts), line[len(LINE_PREFIX) : -len(LINE_END)]
     if is_blank(line):
         return None
     return _checked_record(position, decode_jsonl_line(line), "line")
@@ -137,7 +210,7 @@ def _checked_record(position: int, record: object, unit: str) -> ValidRow | RowE
     if isinstance(result, RowError):
         return result
     fingerprint = text_fingerprint(result.text_input, result.output)
-    return fingerprint, format_jsonl_line(result).encode(WRITE_ENCODING)
+    return fingerprint, format_example_body(result.text_input, result.output).encode(WRITE_ENCODING)
 
 
 def _sorted_out(rows: Iterable[ValidRow | RowError | None]) -> CheckedChunk:
@@ -151,5 +224,5 @@ def _sorted_out(rows: Iterable[ValidRow | RowError | None]) -> CheckedChunk:
             chunk.errors.append(row)
         else:
             chunk.fingerprints.append(row[0])
-            chunk.lines.append(row[1])
+            chunk.bodies.append(row[1])
     return chunk._replace(records=records)

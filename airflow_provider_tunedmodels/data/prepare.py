@@ -23,6 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from airflow_provider_tunedmodels.data.canonical import LINE_END, LINE_JOINER, LINE_PREFIX
 from airflow_provider_tunedmodels.data.checked_rows import CheckedChunk, iter_checked_chunks
 from airflow_provider_tunedmodels.data.errors import DatasetError, DatasetValidationError
 from airflow_provider_tunedmodels.data.examples import ExampleSource, FileFormat, is_file_source
@@ -245,28 +246,30 @@ def _split_chunks(
             tally.record_invalid(error)
         if tally.invalid and not drop_invalid:
             continue  # once a strict run has failed, the rest is only scanned for errors
-        fingerprints, lines = chunk.fingerprints, chunk.lines
+        fingerprints, bodies = chunk.fingerprints, chunk.bodies
         if outputs.seen is not None:
             is_new = outputs.seen.add_many(fingerprints)
             tally.duplicates_removed += len(is_new) - sum(is_new)
             fingerprints = list(itertools.compress(fingerprints, is_new))
-            lines = list(itertools.compress(lines, is_new))
+            bodies = list(itertools.compress(bodies, is_new))
         if outputs.evaluation is None:
-            tally.train_count += _write_lines(lines, outputs.train)
+            tally.train_count += _write_lines(bodies, outputs.train)
             continue
         to_eval = outputs.selector.eval_flags(fingerprints)
         to_train = map(operator.not_, to_eval)
         tally.eval_count += _write_lines(
-            list(itertools.compress(lines, to_eval)), outputs.evaluation
+            list(itertools.compress(bodies, to_eval)), outputs.evaluation
         )
-        tally.train_count += _write_lines(list(itertools.compress(lines, to_train)), outputs.train)
+        tally.train_count += _write_lines(list(itertools.compress(bodies, to_train)), outputs.train)
 
 
-def _write_lines(lines: list[bytes], writer: AtomicTextWriter) -> int:
-    """Write ``lines``; return how many they were."""
-    if lines:
-        writer.write_bytes(b"".join(lines))
-    return len(lines)
+def _write_lines(bodies: list[bytes], writer: AtomicTextWriter) -> int:
+    """Write the lines with these bodies; return how many they were."""
+    if bodies:
+        writer.write_bytes(LINE_PREFIX)
+        writer.write_bytes(LINE_JOINER.join(bodies))
+        writer.write_bytes(LINE_END)
+    return len(bodies)
 
 
 def _raise_if_unusable(tally: _Tally, source_name: str, *, drop_invalid: bool) -> None:

@@ -14,6 +14,7 @@ Characters are counted as Python counts them: Unicode code points.
 
 from __future__ import annotations
 
+import operator
 from dataclasses import dataclass
 
 from airflow_provider_tunedmodels.data.errors import InvalidRecordError
@@ -31,8 +32,12 @@ __all__ = [
     "example_problems",
     "is_valid_plain_ascii",
     "text_problems",
+    "valid_plain_ascii_flags",
     "validate_example",
 ]
+
+_VALID_INPUT_LENGTHS = range(MAX_EXAMPLE_INPUT_CHARS + 1)
+_VALID_OUTPUT_LENGTHS = range(1, MAX_EXAMPLE_OUTPUT_CHARS + 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +100,17 @@ def are_valid_plain_ascii(input_lengths: list[int], output_lengths: list[int]) -
         and min(output_lengths) > 0
         and max(output_lengths) <= MAX_EXAMPLE_OUTPUT_CHARS
         and max(input_lengths, default=0) <= MAX_EXAMPLE_INPUT_CHARS
+    )
+
+
+def valid_plain_ascii_flags(input_lengths: list[int], output_lengths: list[int]) -> list[bool]:
+    """Return :func:`is_valid_plain_ascii` of each pair of lengths, computed in C."""
+    return list(
+        map(
+            operator.and_,
+            map(_VALID_INPUT_LENGTHS.__contains__, input_lengths),
+            map(_VALID_OUTPUT_LENGTHS.__contains__, output_lengths),
+        )
     )
 
 

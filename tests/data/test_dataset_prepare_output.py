@@ -15,6 +15,7 @@ endings, a byte-order mark, blank lines, broken JSON, bad UTF-8 and invalid exam
 from __future__ import annotations
 
 import csv
+import dataclasses
 import hashlib
 import json
 import random
@@ -22,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_tunedmodels.data import PreparedDataset, prepare_tuning_dataset
+from airflow_provider_tunedmodels.data import PreparedDataset, checked_rows, prepare_tuning_dataset
 
 WORDS = ("parcel", "refund", "übergröße", "café", "naïve", "日本語", "order", "a", "b")
 SPACES = (" ", "  ", "\t", "\n", "\u00a0", "\u2003", "\r\n", " \u3000 ")
@@ -221,3 +222,45 @@ def test_matches_the_reference_algorithm(
     )
     assert (tmp_path / "train.jsonl").read_bytes() == train
     assert (tmp_path / "eval.jsonl").read_bytes() == evaluation
+
+
+def write_mostly_plain_jsonl(path: Path, rows: int, seed: int) -> Path:
+    """Lines as this package writes them, with a few tricky ones among them."""
+    rng = random.Random(seed)
+    earlier: list[bytes] = []
+    lines = []
+    for number in range(rows):
+        if rng.random() < 0.03:
+            lines.append(tricky_line(rng, earlier))
+            continue
+        text = " ".join(rng.choices(("order", "refund", "a", "parcel"), k=rng.randint(0, 12)))
+        output = rng.choice(("billing", "shipping", "", "x" * 5_001))
+        line = json.dumps({"text_input": f"{number} {text}".strip(), "output": output}) + "\n"
+        lines.append(rng.choice(earlier) if earlier and rng.random() < 0.05 else line.encode())
+        earlier = [*earlier[-20:], lines[-1]]
+    lines[-1] = lines[-1].rstrip(b"\n")  # the last line without its newline
+    path.write_bytes(b"\xef\xbb\xbf" + b"".join(lines))
+    return path
+
+
+@pytest.mark.parametrize(("block_bytes", "piece_rows"), [(64, 1), (1_000, 4), (7_777, 32)])
+def test_blocks_and_pieces_give_the_same_bytes_and_errors(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, block_bytes: int, piece_rows: int
+) -> None:
+    source = write_mostly_plain_jsonl(tmp_path / "mostly-plain.jsonl", 3_000, seed=block_bytes)
+    whole = prepare_file(
+        source, tmp_path / "whole", eval_fraction=0.2, seed="b", max_reported_errors=10_000
+    )
+    monkeypatch.setattr(checked_rows, "BLOCK_BYTES", block_bytes)
+    monkeypatch.setattr(checked_rows, "PIECE_ROWS", piece_rows)
+    pieces = prepare_file(
+        source, tmp_path / "pieces", eval_fraction=0.2, seed="b", max_reported_errors=10_000
+    )
+    train, evaluation = reference_prepare(source, eval_fraction=0.2, seed="b", deduplicate=True)
+    assert whole.invalid > 50
+    assert pieces == dataclasses.replace(
+        whole, train_path=pieces.train_path, eval_path=pieces.eval_path
+    )
+    for directory in ("whole", "pieces"):
+        assert (tmp_path / directory / "train.jsonl").read_bytes() == train
+        assert (tmp_path / directory / "eval.jsonl").read_bytes() == evaluation
