@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = ["GEMINI_HOOK_CLASS_PATH", "ON_KILL_TIMEOUT", "TuningJobTrigger"]
 
+#: Cancel requests of ``on_kill`` still under way (see :meth:`TuningJobTrigger.on_kill`).
+_CANCELLING: set[asyncio.Future[None]] = set()
 #: Seconds ``on_kill`` may spend cancelling (Airflow also bounds it, by default to 30 s).
 ON_KILL_TIMEOUT = 20.0
 #: The backend used when a trigger names none (the only one 0.1.0 had).
@@ -194,9 +196,24 @@ class TuningJobTrigger(BaseTrigger):
         )
 
     async def on_kill(self) -> None:
-        """Cancel the tuning job if ``cancel_on_kill`` is set (Airflow calls this on a user kill)."""
+        """Cancel the tuning job if ``cancel_on_kill`` is set (Airflow calls this on a user kill).
+
+        The triggerer cancels a trigger again on each of its loops while the trigger is still
+        listed for cancelling, which can be while ``on_kill`` runs (a token to fetch, a loaded
+        machine): the cancel request is shielded, so it goes on and is logged even then.
+        """
         if not self.cancel_on_kill:
             return
+        cancelling = asyncio.ensure_future(self._cancel_job())
+        _CANCELLING.add(cancelling)  # a strong reference until it ends
+        cancelling.add_done_callback(_CANCELLING.discard)
+        try:
+            await asyncio.shield(cancelling)
+        except asyncio.CancelledError:
+            self.log.info("Cancelling %s goes on after the trigger ends.", self.job_name)
+            raise
+
+    async def _cancel_job(self) -> None:
         from airflow_provider_tunedmodels.hooks.base import import_hook_class
         from airflow_provider_tunedmodels.triggers.hook_pool import shared_hook
 

@@ -450,3 +450,31 @@ async def test_the_run_timeout_counts_from_the_jobs_start(
     event = await only_event(trigger)
     assert event["status"] == "timeout"
     assert clock.now == pytest.approx(start + 60)
+
+
+async def test_on_kill_cancelled_again_by_the_triggerer_still_cancels_the_job(
+    api: respx.MockRouter, built_hooks: list[GeminiTunedModelsHook]
+) -> None:
+    # The triggerer cancels a trigger once per loop while it is listed for cancelling, which
+    # can be while on_kill still waits for its answer.
+    answered = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow_model(request: httpx.Request) -> httpx.Response:
+        answered.set()
+        await release.wait()
+        return httpx.Response(200, json=model_json("CREATING"))
+
+    api.get(MODEL_URL).mock(side_effect=slow_model)
+    cancel = api.post(f"/v1/{OPERATION}:cancel").mock(return_value=httpx.Response(200, json={}))
+    killing = asyncio.ensure_future(make_trigger(cancel_on_kill=True).on_kill())
+    await answered.wait()
+    killing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await killing
+    release.set()
+    for _ in range(100):  # the shielded request goes on after on_kill was cancelled
+        if cancel.call_count:
+            break
+        await asyncio.sleep(0.01)
+    assert cancel.call_count == 1
