@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+
+from airflow_provider_tunedmodels.emulator.router import MAX_BODY_BYTES
 
 BASE_MODEL = "models/gemini-1.5-flash-001-tuning"
 
@@ -116,3 +119,12 @@ def assert_error(
     if message is not None:
         assert message in error["message"], error["message"]
     return error
+
+
+def oversized_body(field: str) -> Iterator[bytes]:
+    """A JSON body, ``{field: "xxx..."}``, one MiB beyond the emulator's limit, in chunks."""
+    yield b'{"' + field.encode() + b'": "'
+    chunk = b"x" * (1024 * 1024)
+    for _ in range(MAX_BODY_BYTES // len(chunk) + 1):
+        yield chunk
+    yield b'"}'

@@ -25,7 +25,7 @@ from airflow_provider_tunedmodels.emulator.responses import Reply
 from airflow_provider_tunedmodels.emulator.router import MAX_BODY_BYTES, Call, Router
 from airflow_provider_tunedmodels.emulator.testing import RunningEmulator
 from airflow_provider_tunedmodels.emulator.wire import MAX_JSON_DEPTH
-from tests.emulator.support import Api, assert_error, create_body
+from tests.emulator.support import Api, assert_error, create_body, oversized_body
 
 #: The depth reported in the field, and one far beyond any recursion limit.
 DEPTHS = [2_000, 200_000]
@@ -304,24 +304,15 @@ def test_a_job_of_more_steps_than_an_int32_is_refused(api: Api) -> None:
     )
 
 
-def _oversized() -> Iterator[bytes]:
-    """A JSON body one MiB beyond the emulator's limit, sent in chunks (no Content-Length)."""
-    yield b'{"displayName": "'
-    chunk = b"x" * (1024 * 1024)
-    for _ in range(MAX_BODY_BYTES // len(chunk) + 1):
-        yield chunk
-    yield b'"}'
-
-
 @pytest.mark.parametrize("declared", [True, False], ids=["content-length", "chunked"])
 def test_a_body_beyond_the_limit_is_refused_and_the_server_keeps_serving(
     api: Api, http: httpx.Client, declared: bool
 ) -> None:
     message = f"Request payload size exceeds the limit: {MAX_BODY_BYTES} bytes."
-    content = b"".join(_oversized()) if declared else _oversized()
+    content = b"".join(oversized_body("displayName")) if declared else oversized_body("displayName")
     response = api.post("/v1beta/tunedModels", content=content)
     assert_error(response, 400, "INVALID_ARGUMENT", message)
-    response = http.put("/_emulator/faults", content=_oversized())
+    response = http.put("/_emulator/faults", content=oversized_body("displayName"))
     assert_error(response, 400, "INVALID_ARGUMENT", message)
     # The server still answers, and reads a body under the limit as usual.
     assert api.post("/v1beta/tunedModels", content=b"{").status_code == 400

@@ -2,25 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from airflow_provider_tunedmodels.emulator.router import MAX_BODY_BYTES
+from tests.emulator.support import oversized_body
 
 from .support import Vertex
 
 MESSAGE = f"Request payload size exceeds the limit: {MAX_BODY_BYTES} bytes."
 
 
-def _oversized() -> Iterator[bytes]:
-    yield b'{"baseModel": "'
-    chunk = b"x" * (1024 * 1024)
-    for _ in range(MAX_BODY_BYTES // len(chunk) + 1):
-        yield chunk
-    yield b'"}'
-
-
 def test_an_oversized_tuning_job_is_invalid_argument(vertex: Vertex) -> None:
-    response = vertex.call("POST", f"{vertex.parent()}/tuningJobs", content=_oversized())
+    response = vertex.call(
+        "POST", f"{vertex.parent()}/tuningJobs", content=oversized_body("baseModel")
+    )
     assert response.status_code == 400, response.text
     error = response.json()["error"]
     assert (error["status"], error["message"]) == ("INVALID_ARGUMENT", MESSAGE)
@@ -29,7 +22,10 @@ def test_an_oversized_tuning_job_is_invalid_argument(vertex: Vertex) -> None:
 
 def test_oversized_storage_metadata_is_refused_in_the_storage_error_shape(vertex: Vertex) -> None:
     response = vertex.call(
-        "POST", "/storage/v1/b", params={"project": "p"}, content=b"".join(_oversized())
+        "POST",
+        "/storage/v1/b",
+        params={"project": "p"},
+        content=b"".join(oversized_body("baseModel")),
     )
     assert response.status_code == 400, response.text
     assert response.json()["error"]["message"] == MESSAGE
