@@ -40,6 +40,10 @@ HERE = Path(__file__).resolve().parent
 #: Exit status when the environment cannot be made for a reason outside the project.
 UNAVAILABLE = 75
 _STAMP = ".tunedmodels-side-env-installed"
+#: How environments are installed; part of their digest, so a change remakes them. They are
+#: installed with their bytecode compiled: CI machines may set PYTHONDONTWRITEBYTECODE, and
+#: without ``.pyc`` files every interpreter compiles each module it imports again.
+_INSTALL_FORM = "bytecode compiled"
 #: What pip or venv print when the cause lies outside the project, and how to say it.
 _OUTSIDE_CAUSES = {
     "Temporary failure in name resolution": "the package index's host name does not resolve",
@@ -76,6 +80,7 @@ def inputs_digest(name: str) -> str:
     """Digest of what the environment is made from: the requirements and the Python version."""
     digest = hashlib.sha256(requirements_file(name).read_bytes())
     digest.update(sys.version.encode())
+    digest.update(_INSTALL_FORM.encode())
     return digest.hexdigest()
 
 
@@ -126,6 +131,7 @@ def _install_command(python: Path, requirements: Path) -> list[str]:
             "pip",
             "install",
             "--quiet",
+            "--compile-bytecode",
             "--python",
             str(python),
             "-r",
