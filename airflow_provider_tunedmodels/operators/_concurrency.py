@@ -9,7 +9,6 @@ object store) go through :func:`read_in_thread`, so the calls in flight go on.
 from __future__ import annotations
 
 import asyncio
-import gc
 import itertools
 from collections import deque
 from collections.abc import (
@@ -18,10 +17,10 @@ from collections.abc import (
     Awaitable,
     Callable,
     Iterable,
-    Iterator,
 )
-from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
+
+from airflow_provider_tunedmodels.core.heap import older_objects_frozen
 
 if TYPE_CHECKING:
     from airflow_provider_tunedmodels.hooks.tuned_models import GeminiTunedModelsHook
@@ -44,7 +43,7 @@ def run_with_async_hook(hook: GeminiTunedModelsHook, main: Callable[[], Awaitabl
     The connection is read with the blocking lookup first, so nothing inside the
     loop waits on Airflow's metadata; the async client is bound to this loop, so it
     is closed before the loop ends. While it runs, the objects that existed before
-    are kept out of garbage collections (see :func:`older_objects_frozen`).
+    are kept out of garbage collections (see :mod:`airflow_provider_tunedmodels.core.heap`).
     """
     hook.settings  # noqa: B018  # read the connection outside the event loop
 
@@ -56,26 +55,6 @@ def run_with_async_hook(hook: GeminiTunedModelsHook, main: Callable[[], Awaitabl
 
     with older_objects_frozen():
         return asyncio.run(run_and_close())
-
-
-@contextmanager
-def older_objects_frozen() -> Iterator[None]:
-    """Keep the objects that exist now out of garbage collections until the block ends.
-
-    A worker holds Airflow's and the DAG's objects, well over a hundred thousand;
-    a fan-out of thousands of requests makes enough garbage for full collections,
-    each of which would walk all of them again for nothing they could free. They
-    are handed back to the collector afterwards. Nothing is done if objects are
-    already frozen (by Airflow or the DAG), so their freeze is left as it is.
-    """
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 async def ordered_map(

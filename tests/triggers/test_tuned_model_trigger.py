@@ -339,6 +339,29 @@ async def test_concurrent_triggers_share_one_hook_per_connection_and_release_it(
     assert active_hook_count() == 0
 
 
+async def test_older_objects_stay_out_of_full_collections_while_triggers_wait(
+    clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import gc
+
+    from airflow_provider_tunedmodels.triggers import hook_pool
+
+    gc.unfreeze()
+    frozen_at_each_poll: list[int] = []
+
+    class FreezeObservingHook(ScriptedHook):
+        async def aread_job_status(self, job_name: str) -> Any:
+            frozen_at_each_poll.append(gc.get_freeze_count())
+            return await super().aread_job_status(job_name)
+
+    readings = [reading("running", None)] * 2 + [reading("succeeded", clock.now)]
+    monkeypatch.setattr(hook_pool, "hook_factory", lambda cls, conn: FreezeObservingHook(readings))
+    assert (await only_event(make_trigger()))["status"] == "success"
+    assert len(frozen_at_each_poll) == 3
+    assert all(count > 0 for count in frozen_at_each_poll)
+    assert gc.get_freeze_count() == 0  # handed back once no trigger waits
+
+
 async def test_running_the_same_trigger_twice_gives_the_same_event(
     api: respx.MockRouter, clock: FakeClock, built_hooks: list[GeminiTunedModelsHook]
 ) -> None:
