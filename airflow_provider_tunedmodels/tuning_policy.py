@@ -40,7 +40,7 @@ from airflow_provider_tunedmodels.core.errors import (
     UnavailableError,
     UnreadableResponseError,
 )
-from airflow_provider_tunedmodels.core.polling import (
+from airflow_provider_tunedmodels.defaults import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
     MAX_CONSECUTIVE_POLL_FAILURES,

@@ -20,6 +20,7 @@ cannot be installed, prints a skip note with the reason.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import subprocess
@@ -43,6 +44,13 @@ GOOGLE_PYTHON_ENV = "TUNEDMODELS_BENCH_GOOGLE_PYTHON"
 SDK_GOAL = "<= 0.10"
 #: Goal on a DAG file's own cost divided by that of Google's tuning operator module.
 GOOGLE_GOAL = "<= 1.00"
+#: Ceilings: importing every operator, sensor and trigger module at once (what a triggerer
+#: or a worker may load), and what one DAG file imports from the provider (what the DAG
+#: processor loads), both beyond ``airflow.sdk``.
+ALL_MODULES_CEILING_MS = 40.0
+DAG_IMPORTS_CEILING_MS = 30.0
+#: Airflow's base trigger module: every trigger module imports it, every triggerer has it.
+TRIGGER_BASE = "airflow.triggers.base"
 
 PROBE = """
 import json, os, runpy, sys, time
@@ -58,8 +66,11 @@ for target in json.loads(sys.argv[1]):
         try:
             if target.endswith(".py"):
                 runpy.run_path(target)
+            elif target.startswith("exec:"):
+                exec(target[len("exec:"):], {})
             else:
-                __import__(target)
+                for module in target.split("+"):
+                    __import__(module)
             report = {"seconds": time.perf_counter() - started,
                       "heavy": [m for m in json.loads(sys.argv[2]) if m in sys.modules
                                 and m not in before]}
@@ -90,6 +101,24 @@ def provider_modules() -> list[str]:
 
 def dag_files() -> list[str]:
     return [str(path) for path in sorted((ROOT / "example_dags").glob("*.py"))]
+
+
+def provider_imports(dag_file: str) -> str:
+    """The module-level import statements of ``dag_file`` that name the provider, as one text.
+
+    Imports inside task functions run on a worker, not when the DAG processor parses the file.
+    """
+    tree = ast.parse(Path(dag_file).read_text())
+    statements = [
+        node
+        for node in tree.body
+        if (isinstance(node, ast.ImportFrom) and (node.module or "").startswith(PACKAGE))
+        or (
+            isinstance(node, ast.Import)
+            and any(alias.name.startswith(PACKAGE) for alias in node.names)
+        )
+    ]
+    return "\n".join(ast.unparse(statement) for statement in statements)
 
 
 def probe(python: str, targets: list[str], repeat: int, env: dict[str, str]) -> dict[str, Any]:
@@ -154,7 +183,14 @@ def google_anchor(python: str | None, repeat: int, quick: bool) -> tuple[float |
 
 
 def measure(repeat: int, quick: bool, google_python: str | None) -> list[Figure]:
-    targets = dag_files() + ([f"{PACKAGE}.operators.tuned_model"] if quick else provider_modules())
+    modules = provider_modules()
+    all_modules = "+".join(modules)
+    dag_imports = {f"exec:{provider_imports(path)}": Path(path).name for path in dag_files()}
+    targets = (
+        dag_files()
+        + ([f"{PACKAGE}.operators.tuned_model"] if quick else modules)
+        + [all_modules, TRIGGER_BASE, *dag_imports]
+    )
     with tempfile.TemporaryDirectory(prefix="import-cost-") as home:
         env = {
             **child_environment(),
@@ -165,6 +201,8 @@ def measure(repeat: int, quick: bool, google_python: str | None) -> list[Figure]
     sdk_ms = result["sdk"] * 1000
     figures = []
     for target in targets:
+        if target in (all_modules, TRIGGER_BASE) or target in dag_imports:
+            continue
         report = result["targets"][target]
         label = Path(target).name if target.endswith(".py") else target.removeprefix(PACKAGE)
         if "error" in report:
@@ -192,6 +230,29 @@ def measure(repeat: int, quick: bool, google_python: str | None) -> list[Figure]
                 note=f"runtime modules loaded: {heavy}" if heavy else "",
             )
         )
+    figures.append(
+        _ceiling_figure(
+            f"import every operator, sensor and trigger module ({len(modules)}) beyond airflow.sdk",
+            result["targets"][all_modules],
+            ALL_MODULES_CEILING_MS,
+            note=_trigger_base_note(result["targets"][TRIGGER_BASE]),
+        )
+    )
+    costs = {name: result["targets"][target].get("seconds") for target, name in dag_imports.items()}
+    measured = {name: seconds for name, seconds in costs.items() if seconds is not None}
+    costliest = max(measured, key=measured.__getitem__) if measured else None
+    figures.append(
+        _ceiling_figure(
+            "provider imports of the costliest example DAG file beyond airflow.sdk",
+            result["targets"][next(t for t, n in dag_imports.items() if n == costliest)]
+            if costliest
+            else {"error": "no example DAG file could be measured"},
+            DAG_IMPORTS_CEILING_MS,
+            note=f"{costliest}: the provider's import statements alone, not the DAG's own code"
+            if costliest
+            else "",
+        )
+    )
     google_seconds, google_note = google_anchor(google_python, repeat, quick)
     dag_costs = [f.ours for f in figures if f.name.endswith(".py beyond airflow.sdk") and f.ours]
     figures.append(
@@ -206,6 +267,30 @@ def measure(repeat: int, quick: bool, google_python: str | None) -> list[Figure]
         )
     )
     return figures
+
+
+def _ceiling_figure(name: str, report: dict[str, Any], ceiling_ms: float, note: str = "") -> Figure:
+    """A cost beyond ``airflow.sdk`` against a fixed ceiling."""
+    seconds = report.get("seconds")
+    return Figure(
+        name,
+        seconds * 1000 if seconds is not None else None,
+        ceiling_ms,
+        "ms",
+        f"{ceiling_ms:.0f} ms",
+        "<= 1.00",
+        note=report.get("error", note),
+    )
+
+
+def _trigger_base_note(report: dict[str, Any]) -> str:
+    seconds = report.get("seconds")
+    if seconds is None:
+        return ""
+    return (
+        f"of which Airflow's own {TRIGGER_BASE} (the base class of every trigger, loaded in "
+        f"every triggerer before any trigger module): {seconds * 1000:.1f} ms alone"
+    )
 
 
 def main() -> None:

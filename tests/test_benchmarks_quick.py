@@ -40,6 +40,7 @@ TRIGGER_DENSITY = {
 EXPECTED_FIGURES: dict[str, set[str]] = {
     "P1": {
         "import .operators.tuned_model beyond airflow.sdk",
+        "provider imports of the costliest example DAG file beyond airflow.sdk",
         "costliest example DAG file beyond airflow.sdk",  # Google's provider as the anchor
     },
     "P2": {"worker-slot seconds per tuning job, deferred"},

@@ -19,7 +19,17 @@ import random
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
-from typing import Any, Final, Generic, TypeVar
+from typing import Any, Generic, TypeVar
+
+# The waits' defaults live with the provider's other defaults (operators and triggers
+# read them without importing this module); re-exported here, where they are used.
+from airflow_provider_tunedmodels.defaults import (
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    MAX_CONSECUTIVE_POLL_FAILURES,
+    MAX_FAILURE_BACKOFF,
+    POLL_JITTER,
+)
 
 __all__ = [
     "DEFAULT_POLL_INTERVAL",
@@ -35,17 +45,6 @@ __all__ = [
 ]
 
 T = TypeVar("T")
-
-#: Seconds between polls when the caller does not say.
-DEFAULT_POLL_INTERVAL: Final = 30.0
-#: Seconds to wait for a tuning job when the caller does not say.
-DEFAULT_WAIT_TIMEOUT: Final = 24 * 3600.0
-#: Transient poll failures in a row that a wait tolerates before giving up.
-MAX_CONSECUTIVE_POLL_FAILURES: Final = 5
-#: Longest wait between polls after transient failures, in seconds.
-MAX_FAILURE_BACKOFF: Final = 600.0
-#: Fraction of the poll interval added or removed at random.
-POLL_JITTER: Final = 0.1
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from airflow_provider_tunedmodels.core.lro import OperationLike, apoll_operation, poll_operation
-from airflow_provider_tunedmodels.core.polling import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
+from airflow_provider_tunedmodels.defaults import DEFAULT_POLL_INTERVAL, DEFAULT_WAIT_TIMEOUT
 
 if TYPE_CHECKING:
     from airflow_provider_tunedmodels.core.calls import ApiCall

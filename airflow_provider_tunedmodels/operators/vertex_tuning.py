@@ -12,8 +12,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, Literal
 
 from airflow_provider_tunedmodels._compat import conf
-from airflow_provider_tunedmodels.core.polling import DEFAULT_WAIT_TIMEOUT
-from airflow_provider_tunedmodels.defaults import VERTEX_CONN_ID
+from airflow_provider_tunedmodels.defaults import DEFAULT_WAIT_TIMEOUT, VERTEX_CONN_ID
 from airflow_provider_tunedmodels.links import (
     PUSHED_URL_ATTRIBUTE,
     TUNING_JOB_URL_XCOM_KEY,

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_tunedmodels.core.polling import (
+from airflow_provider_tunedmodels.defaults import (
     DEFAULT_POLL_INTERVAL,
+    GEMINI_CONN_ID,
     MAX_CONSECUTIVE_POLL_FAILURES,
 )
-from airflow_provider_tunedmodels.defaults import GEMINI_CONN_ID
 from airflow_provider_tunedmodels.triggers.tuning_job import (
     GEMINI_HOOK_CLASS_PATH,
     TuningJobTrigger,

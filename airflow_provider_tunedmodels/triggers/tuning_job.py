@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_tunedmodels.core.polling import (
+from airflow_provider_tunedmodels.defaults import (
     DEFAULT_POLL_INTERVAL,
     MAX_CONSECUTIVE_POLL_FAILURES,
     POLL_JITTER,
