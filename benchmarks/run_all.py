@@ -15,6 +15,8 @@ P3v the same for Vertex AI tuning jobs (``projects/*/locations/*/tuningJobs/*``)
 P4  evaluation wall time; anchors the physical bound and a raw httpx floor
 P5  dataset preparation; anchor a naive loop (``dataset_prepare.py``, when present)
 P6  emulator throughput; anchors a minimal server on the same machine and the target
+P7  staging a dataset in Cloud Storage (1 GiB); anchors a raw streamed upload and, for
+    memory, the same staging of a small file
 
 No figure fails the run: a goal that is missed is printed as ``MISSES``.
 """
@@ -65,6 +67,7 @@ SECTIONS = (
     Section("P4", "evaluation speed", "evaluation_speed.py"),
     Section("P5", "dataset preparation against a naive loop", "dataset_prepare.py"),
     Section("P6", "emulator throughput", "emulator_throughput.py"),
+    Section("P7", "staging a dataset in Cloud Storage", "staging_upload.py"),
 )
 
 

@@ -53,6 +53,7 @@ EXPECTED_FIGURES: dict[str, set[str]] = {
         "peak RSS at 200,000 rows",
     },
     "P6": {"emulator tunedModels.get per second"},
+    "P7": {"staging throughput, 64 MiB file", "peak RSS growth staging 64 MiB"},
 }
 #: Only this figure's anchor may be skipped (Google's provider is not always installed).
 MAY_SKIP_ANCHOR = "costliest example DAG file beyond airflow.sdk"
