@@ -21,10 +21,9 @@ from airflow_provider_tunedmodels.models.generation import (
 from airflow_provider_tunedmodels.models.vertex.limits import MAX_INT32
 from airflow_provider_tunedmodels.models.vertex.model import Model
 from airflow_provider_tunedmodels.models.vertex.names import (
-    parse_endpoint_name,
+    generation_target,
     parse_model_name,
     parse_operation_name,
-    parse_publisher_model_name,
     parse_tuning_job_name,
 )
 from airflow_provider_tunedmodels.models.vertex.operation import (
@@ -187,33 +186,6 @@ def update_model(name: str, changes: Model, update_mask: list[str]) -> ApiCall[M
         Model.from_wire,
         params={"updateMask": ",".join(update_mask)},
         body=body,
-    )
-
-
-def generation_target(name: str) -> str:
-    """Check a model to generate with: a tuned model's endpoint, or a publisher model.
-
-    A Model Registry name (``.../models/{id}``) is refused: tuned Gemini models are
-    served only through their endpoint.
-    """
-    text = name.strip()
-    try:
-        return str(parse_endpoint_name(text))
-    except InvalidRequestError:
-        pass
-    try:
-        return str(parse_publisher_model_name(text))
-    except InvalidRequestError:
-        pass
-    hint = ""
-    if "/models/" in text and "/publishers/" not in text:
-        hint = "; a tuned model is served through its endpoint: use the tuning job's tunedModel.endpoint"
-    raise InvalidRequestError(
-        "generation target",
-        [
-            f"{text!r}: expected projects/{{project}}/locations/{{location}}/endpoints/{{endpoint}} "
-            f"or projects/{{project}}/locations/{{location}}/publishers/google/models/{{model}}{hint}"
-        ],
     )
 
 

@@ -57,7 +57,7 @@ class VertexGenerateContentOperator(GenerateContentOperator):
         return vertex_name_problems(self.model, "model")
 
     def _check_model_name(self) -> None:
-        from airflow_provider_tunedmodels.hooks.vertex_calls import generation_target
+        from airflow_provider_tunedmodels.models.vertex.names import generation_target
 
         self.model = _resolve(self, self.model)
         generation_target(self.model)
@@ -82,7 +82,7 @@ class VertexEvaluateOperator(EvaluateTunedModelOperator):
     def _text_call(self, model: str, request: dict[str, Any]) -> Any:
         from airflow_provider_tunedmodels.core.calls import ApiCall
         from airflow_provider_tunedmodels.hooks.gemini_calls import first_candidate_text
-        from airflow_provider_tunedmodels.hooks.vertex_calls import generation_target
+        from airflow_provider_tunedmodels.models.vertex.names import generation_target
 
         path = f"{generation_target(model)}:generateContent"
         return ApiCall("POST", path, first_candidate_text, body=request)
@@ -102,7 +102,7 @@ def vertex_name_problems(value: object, field: str) -> list[str]:
     Templates and upstream outputs are checked when they are rendered, before any request.
     """
     from airflow_provider_tunedmodels.core.errors import InvalidRequestError
-    from airflow_provider_tunedmodels.hooks.vertex_calls import generation_target
+    from airflow_provider_tunedmodels.models.vertex.names import generation_target
     from airflow_provider_tunedmodels.operators._arguments import is_literal
 
     if value is None or not is_literal(value):

@@ -20,6 +20,7 @@ __all__ = [
     "OperationName",
     "PublisherModelName",
     "TuningJobName",
+    "generation_target",
     "location_path",
     "parse_endpoint_name",
     "parse_model_name",
@@ -181,3 +182,30 @@ def parse_publisher_model_name(name: str) -> PublisherModelName:
 def parse_operation_name(name: str) -> OperationName:
     """Split an operation name (under a tuning job, or under a location)."""
     return OperationName(**_match("operation", name))
+
+
+def generation_target(name: str) -> str:
+    """Check a model to generate with: a tuned model's endpoint, or a publisher model.
+
+    A Model Registry name (``.../models/{id}``) is refused: tuned Gemini models are
+    served only through their endpoint.
+    """
+    text = name.strip()
+    try:
+        return str(parse_endpoint_name(text))
+    except InvalidRequestError:
+        pass
+    try:
+        return str(parse_publisher_model_name(text))
+    except InvalidRequestError:
+        pass
+    hint = ""
+    if "/models/" in text and "/publishers/" not in text:
+        hint = "; a tuned model is served through its endpoint: use the tuning job's tunedModel.endpoint"
+    raise InvalidRequestError(
+        "generation target",
+        [
+            f"{text!r}: expected projects/{{project}}/locations/{{location}}/endpoints/{{endpoint}} "
+            f"or projects/{{project}}/locations/{{location}}/publishers/google/models/{{model}}{hint}"
+        ],
+    )
