@@ -18,11 +18,11 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
     chromium chromium-driver >/dev/null
 fi
 
-# Venvs are installed with their modules compiled to bytecode: machines that set
-# PYTHONDONTWRITEBYTECODE (CI's do) would otherwise compile every module again in every
-# interpreter, and each Airflow process takes seconds longer to start (import airflow.sdk:
-# 7 s instead of 2.8 s). pip compiles on install by itself. Part of the install stamp.
-INSTALL_FORM="bytecode compiled"
+# Machines that set PYTHONDONTWRITEBYTECODE (CI's do) would have every interpreter compile each
+# module it imports again: an Airflow process then takes seconds longer to start (import
+# airflow.sdk: 7 s instead of 2.8 s). The suite writes bytecode caches for its own venvs, so
+# each module is compiled once, by the first process that imports it.
+unset PYTHONDONTWRITEBYTECODE
 
 # ensure_venv DIR PIP_INSTALL_ARGS...: make DIR a virtualenv holding PIP_INSTALL_ARGS, installing
 # only when pyproject.toml, the arguments or a file they name (a constraints file) changed.
@@ -31,7 +31,6 @@ ensure_venv() {
   local stamp="$venv/.tunedmodels-installed" want arg
   want="$({
     cat "$ROOT/pyproject.toml"
-    echo "$INSTALL_FORM"
     for arg in "$@"; do
       echo "$arg"
       if [ -f "$arg" ]; then cat "$arg"; fi
@@ -45,7 +44,7 @@ ensure_venv() {
     # (grep drops pip's notes about package-index locations configured on this machine)
     if "$venv/bin/python" -m pip install -q uv 2>&1 | { grep -v "^WARNING: Location" || true; } \
       && [ -x "$venv/bin/uv" ]; then
-      "$venv/bin/uv" pip install -q --compile-bytecode --python "$venv/bin/python" "$@"
+      "$venv/bin/uv" pip install -q --python "$venv/bin/python" "$@"
     else
       "$venv/bin/python" -m pip install -q --upgrade pip 2>&1 | { grep -v "^WARNING: Location" || true; }
       "$venv/bin/python" -m pip install -q "$@" 2>&1 \
@@ -56,9 +55,5 @@ ensure_venv() {
 }
 
 ensure_venv "$VENV" -e "$ROOT[test,charts,production-topology]"
-# The project's own modules (an editable install) too; a module edited later is compiled in
-# memory again, as without this.
-"$VENV/bin/python" -m compileall -q -j 0 "$ROOT/airflow_provider_tunedmodels" \
-  "$ROOT/example_dags" >/dev/null
 export PATH="$VENV/bin:$PATH"
 export TUNEDMODELS_ROOT="$ROOT"
