@@ -128,9 +128,17 @@ def median(values: Iterable[float]) -> float:
 
 
 def child_environment() -> dict[str, str]:
-    """The environment for child interpreters: this checkout first on the path."""
+    """The environment for child interpreters: this checkout first on the path.
+
+    Bytecode caches are written and read as in a usual installation, even where the machine
+    sets ``PYTHONDONTWRITEBYTECODE`` (CI's do): otherwise every child would compile each module
+    it imports again, and import costs would be those of the compiler.
+    """
     path = os.environ.get("PYTHONPATH", "")
-    return {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{path}" if path else str(ROOT)}
+    environment = {
+        key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"
+    }
+    return {**environment, "PYTHONPATH": f"{ROOT}{os.pathsep}{path}" if path else str(ROOT)}
 
 
 class LoopLag:
