@@ -11,6 +11,8 @@ from pathlib import Path
 from airflow_provider_tunedmodels.core.settings import ClientSettings
 from airflow_provider_tunedmodels.hooks.gemini import GEMINI_CONNECTION
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def airflow_cli(*args: str, home: Path) -> str:
     env = {**os.environ, "AIRFLOW_HOME": str(home)}
@@ -76,16 +78,32 @@ HTTP_STACK = (
     "airflow_provider_tunedmodels.models.gemini.tuned_model",
     "airflow_provider_tunedmodels.models.tuned_model",
 )
-# One fresh interpreter for all three: whatever one of them loads stays loaded, so each import
-# is charged with what it added, and anything of the HTTP stack shows up under its culprit.
+#: What parsing a DAG file must not load: the hooks, the HTTP client and the pydantic wire
+#: models (operators check their arguments without them; they load when a task runs).
+RUNTIME_STACK = (
+    "airflow_provider_tunedmodels.hooks.",
+    "airflow_provider_tunedmodels.core.http",
+    "airflow_provider_tunedmodels.core.auth",
+    "airflow_provider_tunedmodels.models.gemini.",
+    "airflow_provider_tunedmodels.models.vertex.model",
+    "airflow_provider_tunedmodels.models.vertex.operation",
+    "airflow_provider_tunedmodels.models.vertex.tuning_job",
+    "airflow_provider_tunedmodels.data",
+)
+# One fresh interpreter for all targets (provider modules, or DAG files it runs): whatever one
+# of them loads stays loaded, so each is charged with what it added, and anything of the stack
+# looked for shows up under its culprit.
 _IMPORT_PROBE = """
-import importlib, json, sys
+import importlib, json, runpy, sys
 import airflow.sdk
 added = {}
-for module in sys.argv[1:]:
+for target in sys.argv[1:]:
     before = set(sys.modules)
-    importlib.import_module("airflow_provider_tunedmodels." + module)
-    added[module] = sorted(m for m in set(sys.modules) - before if m.startswith(%r))
+    if target.endswith(".py"):
+        runpy.run_path(target)
+    else:
+        importlib.import_module("airflow_provider_tunedmodels." + target)
+    added[target] = sorted(m for m in set(sys.modules) - before if m.startswith(%r))
 print(json.dumps(added))
 """
 
@@ -99,3 +117,20 @@ def test_operator_modules_do_not_import_the_http_stack() -> None:
     )
     added = json.loads(out.stdout.strip().splitlines()[-1])
     assert added == {module: [] for module in OPERATOR_MODULES}
+
+
+def test_parsing_every_example_dag_file_loads_no_hook_client_or_wire_model(
+    tmp_path: Path,
+) -> None:
+    dag_files = sorted(str(path) for path in (ROOT / "example_dags").glob("*.py"))
+    out = subprocess.run(
+        [sys.executable, "-c", _IMPORT_PROBE % (RUNTIME_STACK,), *dag_files],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "AIRFLOW_HOME": str(tmp_path), "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    added = json.loads(out.stdout.strip().splitlines()[-1])
+    assert added == {path: [] for path in dag_files}
