@@ -41,8 +41,9 @@ HERE = Path(__file__).resolve().parent
 UNAVAILABLE = 75
 _STAMP = ".tunedmodels-side-env-installed"
 #: How environments are installed; part of their digest, so a change remakes them. They are
-#: installed with their bytecode compiled: CI machines may set PYTHONDONTWRITEBYTECODE, and
-#: without ``.pyc`` files every interpreter compiles each module it imports again.
+#: installed with their bytecode compiled: they are also run outside the test suite (the
+#: import-cost benchmark's anchor), where the machine may set PYTHONDONTWRITEBYTECODE and an
+#: interpreter would compile each module it imports again, and be timed doing it.
 _INSTALL_FORM = "bytecode compiled"
 #: What pip or venv print when the cause lies outside the project, and how to say it.
 _OUTSIDE_CAUSES = {

@@ -215,13 +215,13 @@ def google_anchor(python: str | None, repeat: int, quick: bool) -> tuple[float |
 def measure(repeat: int, quick: bool, google_python: str | None) -> list[Figure]:
     modules = provider_modules()
     all_modules = "+".join(modules)
-    dag_imports = {f"exec:{provider_imports(path)}": Path(path).name for path in dag_files()}
+    dag_imports = {Path(path).name: f"exec:{provider_imports(path)}" for path in dag_files()}
     operator_classes = operator_class_count()
     floor = f"exec:{airflow_floor(operator_classes)}"
     targets = (
         dag_files()
         + ([f"{PACKAGE}.operators.tuned_model"] if quick else modules)
-        + [all_modules, floor, *dag_imports]
+        + [all_modules, floor, *dag_imports.values()]
     )
     with tempfile.TemporaryDirectory(prefix="import-cost-") as home:
         env = {
@@ -233,7 +233,7 @@ def measure(repeat: int, quick: bool, google_python: str | None) -> list[Figure]
     sdk_ms = result["sdk"] * 1000
     figures = []
     for target in targets:
-        if target in (all_modules, floor) or target in dag_imports:
+        if target in (all_modules, floor, *dag_imports.values()):
             continue
         report = result["targets"][target]
         label = Path(target).name if target.endswith(".py") else target.removeprefix(PACKAGE)
@@ -270,19 +270,20 @@ def measure(repeat: int, quick: bool, google_python: str | None) -> list[Figure]
             note=_floor_note(result["targets"][floor], operator_classes),
         )
     )
-    costs = {name: result["targets"][target].get("seconds") for target, name in dag_imports.items()}
-    measured = {name: seconds for name, seconds in costs.items() if seconds is not None}
-    costliest = max(measured, key=measured.__getitem__) if measured else None
+    measured = {
+        name: report
+        for name, target in dag_imports.items()
+        if "seconds" in (report := result["targets"][target])
+    }
+    costliest = max(measured, key=lambda name: measured[name]["seconds"], default=None)
     figures.append(
         _ceiling_figure(
             "provider imports of the costliest example DAG file beyond airflow.sdk",
-            result["targets"][next(t for t, n in dag_imports.items() if n == costliest)]
+            measured[costliest]
             if costliest
             else {"error": "no example DAG file could be measured"},
             DAG_IMPORTS_CEILING_MS,
-            note=f"{costliest}: the provider's import statements alone, not the DAG's own code"
-            if costliest
-            else "",
+            note=f"{costliest}: the provider's import statements alone, not the DAG's own code",
         )
     )
     google_seconds, google_note = google_anchor(google_python, repeat, quick)
