@@ -3,7 +3,9 @@
 Request ``airflow_cluster`` in a test module to run its tests on both topologies; a test
 marked ``@pytest.mark.topologies("local")`` runs on the named ones only. The cluster is
 started once per module and topology (module scope), and the component logs are appended to
-the report of any failing test that used it.
+the report of any failing test that used it. Under ``pytest-xdist`` with ``--dist loadscope``, a
+module's scenarios on one topology are one unit of work: each cluster's scenarios run on one
+worker, and a module's two clusters can start on two.
 
 Tests marked ``harness`` test this harness itself, not the provider: they run only when asked
 for with ``-m harness`` (after a change to the harness), never by default.
@@ -30,9 +32,9 @@ from .backends import (
     celery_executor_import_error,
 )
 from .cluster import AirflowCluster, Topology
+from .scheduling import TOPOLOGIES, pytest_xdist_make_scheduler  # noqa: F401  (a hook of ours)
 
 DEFAULT_DAGS_FOLDER = Path(__file__).parent / "dags"
-TOPOLOGIES = ("local", "celery")
 
 
 def _on_ci() -> bool:
