@@ -193,10 +193,10 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--client", choices=("raw", "httpx"), default="raw")
     parser.add_argument("--in-thread", action="store_true")
-    parser.add_argument("--quick", action="store_true", help="3 seconds per server")
+    parser.add_argument("--quick", action="store_true", help="1 second per server")
     parser.add_argument("--json", action="store_true", help="print the FIGURES line")
     args = parser.parse_args()
-    seconds = 3.0 if args.quick else args.seconds
+    seconds = 1.0 if args.quick else args.seconds
     figures = measure(seconds, args.concurrency, args.client, args.in_thread)
     emit("P6 emulator throughput", figures, args.json)
 
