@@ -67,6 +67,16 @@ def _build_the_in_process_execution_api_once() -> None:
         )
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Run the tests marked ``long`` first, each module's in its own order.
+
+    Under ``pytest-xdist`` the first tests are dealt out to the workers in turn, so the long
+    ones are shared out and the short ones fill the end; a long test dealt out last keeps one
+    worker busy while the others have nothing left to do.
+    """
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     shutil.rmtree(_HOME, ignore_errors=True)
 

@@ -69,6 +69,7 @@ def test_every_section_with_expected_figures_is_run_by_run_all() -> None:
     assert set(EXPECTED_FIGURES) <= set(_sections())
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("section", _sections())
 def test_the_quick_run_prints_every_figure_with_its_anchor_and_load(section: str) -> None:
     # One section per test, so that the suite's workers share them out.

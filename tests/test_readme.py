@@ -17,6 +17,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 README = (REPOSITORY / "README.md").read_text(encoding="utf-8")
 
 
+@pytest.mark.long
 def test_the_development_example_selects_tests() -> None:
     examples = re.findall(r"^bash \.ci/test (\S.*?)\s+#", README, flags=re.MULTILINE)
     assert examples, "the README shows how to run a selection"

@@ -16,7 +16,7 @@ from airflow_provider_tunedmodels.hooks.gemini import GeminiTunedModelsHook
 from tests.support.dag_runs import copy_dag_file, dags_folder, task_states
 from tests.support.emulator import emulator_hook, use_emulator_connection
 
-pytestmark = pytest.mark.emulator
+pytestmark = [pytest.mark.emulator, pytest.mark.long]
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 DAY = datetime(2025, 3, 1, tzinfo=timezone.utc)

@@ -21,7 +21,7 @@ from airflow_provider_tunedmodels.emulator.testing import RunningEmulator, run_e
 from airflow_provider_tunedmodels.hooks.vertex_ai import VertexTuningJobsHook
 from tests.support.dag_runs import copy_dag_file, dags_folder, task_states, xcom_value
 
-pytestmark = pytest.mark.emulator
+pytestmark = [pytest.mark.emulator, pytest.mark.long]
 
 EXAMPLE_DAGS = Path(__file__).resolve().parents[2] / "example_dags"
 DAY = datetime(2025, 3, 1, tzinfo=timezone.utc)

@@ -192,6 +192,7 @@ def press_test_and_read_the_result(driver: Any) -> str:
     return wait_for(toast, "the test result")
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("case", FORMS, ids=[case.conn_type for case in FORMS])
 def test_a_connection_saved_through_the_form_passes_the_test_button(
     api_server: AirflowCluster, browser: Any, emulator: RunningEmulator, case: FormCase
