@@ -54,13 +54,16 @@ class TuningBaseOperator(BaseOperator):
 class TuningCreateOperator(TuningBaseOperator):
     """What every backend's create operator shares around waiting for its job.
 
-    The model family's asset, resuming after the trigger fired, and cancelling the job
-    on kill. A subclass sets the attributes below in its constructor and supplies
-    :meth:`_family_asset` and :meth:`_finish`, which reads the finished job.
+    The model family's asset, waiting for the started job (deferred or on the worker),
+    resuming after the trigger fired, and cancelling the job on kill. A subclass sets the
+    attributes below in its constructor and supplies :meth:`_family_asset` and
+    :meth:`_finish`, which reads the finished job.
     """
 
     wait_for_completion: bool
+    deferrable: bool
     model_family: str | None
+    poll_interval: float
     timeout: float
     cancel_on_kill: bool
     _waiting_for: JobStatus | None
@@ -83,6 +86,46 @@ class TuningCreateOperator(TuningBaseOperator):
         asset = self._family_asset(family)
         if asset not in self.outlets:
             self.outlets = [*self.outlets, asset]
+
+    def _wait_until_finished(
+        self, status: JobStatus, *, reused: bool, start_timeout: float | None = None
+    ) -> JobStatus:
+        """Wait for the started job; fail the task (without retries) unless it succeeded.
+
+        A deferrable task defers to the trigger here and resumes in :meth:`execute_complete`;
+        any other polls on the worker. ``start_timeout``: see
+        :func:`~airflow_provider_tunedmodels.operators._waiting.build_trigger`.
+        """
+        from airflow_provider_tunedmodels.operators._waiting import (
+            build_trigger,
+            raise_for_outcome,
+            wait_on_worker,
+        )
+
+        if not status.finished:
+            if self.deferrable:
+                trigger = build_trigger(
+                    self,
+                    status,
+                    poll_interval=self.poll_interval,
+                    timeout=self.timeout,
+                    cancel_on_kill=self.cancel_on_kill,
+                    start_timeout=start_timeout,
+                )
+                self.defer(
+                    trigger=trigger, method_name="execute_complete", kwargs={"reused": reused}
+                )
+            self._waiting_for = status
+            status = wait_on_worker(
+                self,
+                status,
+                poll_interval=self.poll_interval,
+                timeout=self.timeout,
+                start_timeout=start_timeout,
+            )
+            self._waiting_for = None
+        raise_for_outcome(status)
+        return status
 
     def execute_complete(
         self, context: Context, event: dict[str, Any] | None = None, reused: bool = False

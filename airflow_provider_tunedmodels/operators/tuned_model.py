@@ -18,11 +18,6 @@ from airflow_provider_tunedmodels.links import (
     TunedModelLink,
 )
 from airflow_provider_tunedmodels.operators._base import GeminiBaseOperator, TuningCreateOperator
-from airflow_provider_tunedmodels.operators._waiting import (
-    build_trigger,
-    raise_for_outcome,
-    wait_on_worker,
-)
 from airflow_provider_tunedmodels.tuning_policy import (
     DEFAULT_POLL_INTERVAL,
     DEFAULT_TUNING_TIMEOUT,
@@ -270,12 +265,7 @@ class CreateTunedModelOperator(TuningCreateOperator, GeminiBaseOperator):
         self._push_names(context, started.status)
         if not self.wait_for_completion:
             return self.hook.get_tuned_model(started.status.result_name).to_wire()
-        status = started.status
-        if not status.finished:
-            if self.deferrable:
-                self._defer(status, started.reused)
-            status = self._wait(status)
-        raise_for_outcome(status)
+        status = self._wait_until_finished(started.status, reused=started.reused)
         return self._finish(context, status.result_name, reused=started.reused)
 
     # --- steps -------------------------------------------------------------------------------
@@ -387,25 +377,6 @@ class CreateTunedModelOperator(TuningCreateOperator, GeminiBaseOperator):
         url = self.hook.job_url(status.job_name)
         ti.xcom_push(key=TUNED_MODEL_URL_XCOM_KEY, value=url)
         setattr(self, PUSHED_URL_ATTRIBUTE, url)
-
-    def _defer(self, status: JobStatus, reused: bool) -> None:
-        trigger = build_trigger(
-            self,
-            status,
-            poll_interval=self.poll_interval,
-            timeout=self.timeout,
-            cancel_on_kill=self.cancel_on_kill,
-        )
-        self.defer(trigger=trigger, method_name="execute_complete", kwargs={"reused": reused})
-
-    def _wait(self, status: JobStatus) -> JobStatus:
-        """Poll on the worker until the job is finished or ``timeout`` passes."""
-        self._waiting_for = status
-        status = wait_on_worker(
-            self, status, poll_interval=self.poll_interval, timeout=self.timeout
-        )
-        self._waiting_for = None
-        return status
 
     def _finish(self, context: Context, name: str, *, reused: bool) -> dict[str, Any]:
         """Read the ACTIVE model, record the asset event, and return the model."""

@@ -20,11 +20,7 @@ from airflow_provider_tunedmodels.links import (
 )
 from airflow_provider_tunedmodels.operators._base import TuningBaseOperator, TuningCreateOperator
 from airflow_provider_tunedmodels.operators._vertex_request import check_literal_arguments
-from airflow_provider_tunedmodels.operators._waiting import (
-    build_trigger,
-    raise_for_outcome,
-    wait_on_worker,
-)
+from airflow_provider_tunedmodels.operators._waiting import wait_on_worker
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -226,31 +222,9 @@ class CreateTuningJobOperator(TuningCreateOperator, VertexBaseOperator):
         status = self.vertex.read_job_status(started.name)
         if not self.wait_for_completion:
             return self._summary(self.vertex.job_result(status.result_name))
-        if not status.finished:
-            if self.deferrable:
-                trigger = build_trigger(
-                    self,
-                    status,
-                    poll_interval=self.poll_interval,
-                    timeout=self.timeout,
-                    cancel_on_kill=self.cancel_on_kill,
-                    start_timeout=self.quota_timeout,
-                )
-                self.defer(
-                    trigger=trigger,
-                    method_name="execute_complete",
-                    kwargs={"reused": started.reused},
-                )
-            self._waiting_for = status
-            status = wait_on_worker(
-                self,
-                status,
-                poll_interval=self.poll_interval,
-                timeout=self.timeout,
-                start_timeout=self.quota_timeout,
-            )
-            self._waiting_for = None
-        raise_for_outcome(status)
+        status = self._wait_until_finished(
+            status, reused=started.reused, start_timeout=self.quota_timeout
+        )
         return self._finish(context, status.result_name, reused=started.reused)
 
     # --- steps -------------------------------------------------------------------------------
