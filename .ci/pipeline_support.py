@@ -1,13 +1,44 @@
-"""What the two example-pipeline runners share: loading the copied DAG file and reading XComs."""
+"""What the two example-pipeline runners share: a fresh Airflow home, the DAG in it, XComs."""
 
 from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
-__all__ = ["load_dag", "xcom"]
+__all__ = ["fresh_airflow_home", "load_dag", "xcom"]
+
+
+def fresh_airflow_home(run_dir: Path, dag_file: Path, env: dict[str, str]) -> Path:
+    """Empty ``run_dir``, make an Airflow home in it with ``dag_file`` and the examples' data.
+
+    Points this process's Airflow at that home (with ``env`` on top), migrates its SQLite
+    database and returns the home.
+    """
+    home = run_dir / "airflow-home"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    (home / "dags").mkdir(parents=True)
+    shutil.copyfile(dag_file, home / "dags" / dag_file.name)
+    shutil.copytree(dag_file.parent / "data", home / "dags" / "data")
+    os.environ.update(
+        {
+            "AIRFLOW_HOME": str(home),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+            **env,
+        }
+    )
+    print(f"Airflow home: {home}")
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True
+    )
+    return home
 
 
 def load_dag(file_name: str) -> Any:

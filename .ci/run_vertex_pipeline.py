@@ -13,14 +13,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
-import subprocess
 import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from pipeline_support import load_dag, xcom
+from pipeline_support import fresh_airflow_home, load_dag, xcom
 
 ROOT = Path(__file__).resolve().parents[1]
 RUN_DIR = ROOT / ".run" / "vertex"
@@ -36,10 +34,10 @@ def main() -> int:
     args = parser.parse_args()
     first_day = datetime.strptime(args.date, "%Y-%m-%d").replace(tzinfo=timezone.utc)
 
-    home = _fresh_airflow_home()
-    print(f"Airflow home: {home}")
-    subprocess.run(
-        [sys.executable, "-m", "airflow", "db", "migrate"], check=True, capture_output=True
+    fresh_airflow_home(
+        RUN_DIR,
+        DAG_FILE,
+        {"VERTEX_PIPELINE_DIR": str(RUN_DIR / "pipeline"), "VERTEX_STAGING_PREFIX": STAGING},
     )
     from airflow_provider_tunedmodels.emulator.testing import run_emulator
 
@@ -63,26 +61,6 @@ def main() -> int:
             print(f"Running {dag.dag_id} for {day:%Y-%m-%d} ...")
             runs.append(dag.test(logical_date=day))
         return _report(dag, runs)
-
-
-def _fresh_airflow_home() -> Path:
-    home = RUN_DIR / "airflow-home"
-    shutil.rmtree(RUN_DIR, ignore_errors=True)
-    (home / "dags").mkdir(parents=True)
-    shutil.copyfile(DAG_FILE, home / "dags" / DAG_FILE.name)
-    shutil.copytree(DAG_FILE.parent / "data", home / "dags" / "data")
-    os.environ.update(
-        {
-            "AIRFLOW_HOME": str(home),
-            "AIRFLOW__CORE__DAGS_FOLDER": str(home / "dags"),
-            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
-            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
-            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
-            "VERTEX_PIPELINE_DIR": str(RUN_DIR / "pipeline"),
-            "VERTEX_STAGING_PREFIX": STAGING,
-        }
-    )
-    return home
 
 
 def _report(dag: Any, runs: list[Any]) -> int:
