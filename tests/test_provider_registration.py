@@ -84,7 +84,11 @@ RUNTIME_STACK = (
     "airflow_provider_tunedmodels.hooks.",
     "airflow_provider_tunedmodels.core.http",
     "airflow_provider_tunedmodels.core.auth",
-    "airflow_provider_tunedmodels.models.gemini.",
+    *(
+        f"airflow_provider_tunedmodels.models.gemini.{wire}"
+        for wire in ("model", "operation", "permission", "tuned_model")
+    ),
+    "airflow_provider_tunedmodels.models.generation",
     "airflow_provider_tunedmodels.models.vertex.model",
     "airflow_provider_tunedmodels.models.vertex.operation",
     "airflow_provider_tunedmodels.models.vertex.tuning_job",

@@ -1,6 +1,6 @@
 """Check tuning examples against the documented limits of the Gemini API.
 
-Rules (limits from :mod:`airflow_provider_tunedmodels.models.limits`):
+Rules (limits from :mod:`airflow_provider_tunedmodels.models.gemini.limits`):
 
 * ``output`` is required and must contain something other than whitespace;
 * ``output`` is at most ``MAX_EXAMPLE_OUTPUT_CHARS`` (5,000) characters;
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from airflow_provider_tunedmodels.data.errors import InvalidRecordError
 from airflow_provider_tunedmodels.data.examples import Example, example_from_record
-from airflow_provider_tunedmodels.models.limits import (
+from airflow_provider_tunedmodels.models.gemini.limits import (
     MAX_EXAMPLE_INPUT_CHARS,
     MAX_EXAMPLE_OUTPUT_CHARS,
     is_blank_output,

@@ -10,7 +10,7 @@ Every method has a blocking form (for tasks) and an ``a``-prefixed async form
 
     model = await hook.aget_tuned_model("support-router-20250101")
 
-Requests are validated locally first (see :mod:`~airflow_provider_tunedmodels.models.validation`),
+Requests are validated locally first (see :mod:`~airflow_provider_tunedmodels.models.gemini.validation`),
 so a mistake fails before anything is sent. Retries follow
 :mod:`~airflow_provider_tunedmodels.core.retry`.
 """
@@ -44,14 +44,14 @@ from airflow_provider_tunedmodels.models.gemini import (
     Role,
     TunedModel,
 )
-from airflow_provider_tunedmodels.models.problems import Problem, raise_problems
-from airflow_provider_tunedmodels.models.requests import parse_request
-from airflow_provider_tunedmodels.models.validation import (
+from airflow_provider_tunedmodels.models.gemini.validation import (
     generation_request_problems,
     validate_new_permission,
     validate_new_tuned_model,
     validate_tuned_model_update,
 )
+from airflow_provider_tunedmodels.models.problems import Problem, raise_problems
+from airflow_provider_tunedmodels.models.requests import parse_request
 
 __all__ = ["GEMINI_CONNECTION", "GeminiTunedModelsHook", "describe_progress"]
 

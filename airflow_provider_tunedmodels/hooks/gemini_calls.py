@@ -24,7 +24,7 @@ from airflow_provider_tunedmodels.models.gemini import (
     Permission,
     TunedModel,
 )
-from airflow_provider_tunedmodels.models.names import (
+from airflow_provider_tunedmodels.models.gemini.names import (
     BASE_MODEL,
     GENERATION_MODEL,
     OPERATION,
@@ -32,7 +32,7 @@ from airflow_provider_tunedmodels.models.names import (
     TUNED_MODEL,
     parse_name,
 )
-from airflow_provider_tunedmodels.models.validation import page_size_problems
+from airflow_provider_tunedmodels.models.gemini.validation import page_size_problems
 
 __all__ = [
     "base_model_path",

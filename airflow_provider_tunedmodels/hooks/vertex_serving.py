@@ -20,7 +20,7 @@ from airflow_provider_tunedmodels.models.generation import (
     GenerateContentResponse,
     GenerationConfig,
 )
-from airflow_provider_tunedmodels.models.validation import update_mask_for
+from airflow_provider_tunedmodels.models.problems import update_mask_for
 from airflow_provider_tunedmodels.models.vertex.model import Model
 from airflow_provider_tunedmodels.models.vertex.operation import (
     ListTuningOperationsResponse,

@@ -7,7 +7,7 @@ The Gemini API's own resources live in :mod:`airflow_provider_tunedmodels.models
 the names below, as it always has.
 
 The names are imported on first use, so importing a submodule such as
-:mod:`~airflow_provider_tunedmodels.models.limits` does not load pydantic.
+:mod:`~airflow_provider_tunedmodels.models.gemini.limits` does not load pydantic.
 """
 
 from __future__ import annotations

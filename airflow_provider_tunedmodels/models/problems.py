@@ -25,6 +25,7 @@ __all__ = [
     "raise_listed",
     "raise_problems",
     "spelling_of",
+    "update_mask_for",
     "wire_key",
 ]
 
@@ -88,6 +89,11 @@ def wire_key(key: str) -> str:
     """The wire (camelCase) name of one key written in snake_case or camelCase."""
     head, *rest = key.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def update_mask_for(fields: Mapping[str, Any]) -> list[str]:
+    """The update mask for a mapping of changed fields (snake_case or camelCase keys)."""
+    return [wire_key(str(key)) for key in fields]
 
 
 def spelling_of(raw: Mapping[Any, Any], prefix: str = "", written: str = "") -> dict[str, str]:

@@ -14,10 +14,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
 from airflow_provider_tunedmodels.core.errors import InvalidRequestError
-from airflow_provider_tunedmodels.models import limits
-from airflow_provider_tunedmodels.models.names import TUNED_MODEL, NameKind, parse_name
+from airflow_provider_tunedmodels.models.gemini import limits
+from airflow_provider_tunedmodels.models.gemini.names import TUNED_MODEL, NameKind, parse_name
+from airflow_provider_tunedmodels.models.gemini.update_mask import update_mask_problems
 from airflow_provider_tunedmodels.models.problems import Problem, raise_problems, wire_key
-from airflow_provider_tunedmodels.models.update_mask import update_mask_problems
 
 __all__ = [
     "HYPERPARAMETER_FIELDS",

@@ -11,8 +11,8 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_tunedmodels.core.errors import InvalidRequestError
-from airflow_provider_tunedmodels.models import limits
-from airflow_provider_tunedmodels.models.names import (
+from airflow_provider_tunedmodels.models.gemini import limits
+from airflow_provider_tunedmodels.models.gemini.names import (
     BASE_MODEL,
     TUNED_MODEL,
     TUNED_MODEL_ID_RULE,

@@ -209,7 +209,7 @@ class EvaluateTunedModelOperator(GeminiBaseOperator):
 
     def _name_problems(self) -> list[str]:
         """Literal model names that are not names of the kind each parameter takes."""
-        from airflow_provider_tunedmodels.models.names import GENERATION_MODEL, TUNED_MODEL
+        from airflow_provider_tunedmodels.models.gemini.names import GENERATION_MODEL, TUNED_MODEL
         from airflow_provider_tunedmodels.operators._arguments import literal_name_problems
 
         return literal_name_problems(

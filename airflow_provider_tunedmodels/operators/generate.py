@@ -105,7 +105,7 @@ class GenerateContentOperator(GeminiBaseOperator):
 
     def _model_name_problems(self) -> list[str]:
         """The model name's problem, if it is known when the DAG is parsed."""
-        from airflow_provider_tunedmodels.models.names import GENERATION_MODEL
+        from airflow_provider_tunedmodels.models.gemini.names import GENERATION_MODEL
         from airflow_provider_tunedmodels.operators._arguments import literal_name_problems
 
         return literal_name_problems(self.model, GENERATION_MODEL, "model")

@@ -101,7 +101,7 @@ class TunedModelPermissionsOperator(GeminiBaseOperator):
         self.role = role.upper() if role else None
         self.grantee_type = grantee_type.upper()
         self.ignore_if_missing = ignore_if_missing
-        from airflow_provider_tunedmodels.models.names import TUNED_MODEL
+        from airflow_provider_tunedmodels.models.gemini.names import TUNED_MODEL
         from airflow_provider_tunedmodels.operators._arguments import literal_name_problems
 
         _raise_if(

@@ -272,7 +272,7 @@ class CreateTunedModelOperator(TuningCreateOperator, GeminiBaseOperator):
 
     def _checked_request(self, context: Context) -> tuple[str, TunedModel]:
         """The id and the request, both validated; bad input fails without retries."""
-        from airflow_provider_tunedmodels.models.validation import validate_new_tuned_model
+        from airflow_provider_tunedmodels.models.gemini.validation import validate_new_tuned_model
         from airflow_provider_tunedmodels.operators._arguments import (
             bad_input_fails_the_task,
             raise_argument_problems,

@@ -192,7 +192,7 @@ class TransferTunedModelOwnershipOperator(GeminiBaseOperator):
 
 def _check_model_name_argument(operator: Any) -> None:
     """Refuse a literal ``tuned_model_name`` that is not a tuned model's, when the DAG is parsed."""
-    from airflow_provider_tunedmodels.models.names import TUNED_MODEL
+    from airflow_provider_tunedmodels.models.gemini.names import TUNED_MODEL
     from airflow_provider_tunedmodels.operators._arguments import (
         literal_name_problems,
         raise_argument_problems,
@@ -206,7 +206,7 @@ def _model_name_argument(operator: Any) -> str:
     """The rendered ``tuned_model_name`` as a full name; a wrong one fails the task at once."""
     from airflow_provider_tunedmodels._compat import AirflowFailException
     from airflow_provider_tunedmodels.core.errors import InvalidRequestError
-    from airflow_provider_tunedmodels.models.names import TUNED_MODEL
+    from airflow_provider_tunedmodels.models.gemini.names import TUNED_MODEL
     from airflow_provider_tunedmodels.operators._arguments import name_argument
 
     try:

@@ -66,7 +66,7 @@ class TunedModelSensor(TuningJobSensor):
 
     def _check_literal_names(self) -> None:
         """Refuse a literal name of the wrong kind when the DAG is parsed."""
-        from airflow_provider_tunedmodels.models.names import OPERATION, TUNED_MODEL
+        from airflow_provider_tunedmodels.models.gemini.names import OPERATION, TUNED_MODEL
         from airflow_provider_tunedmodels.operators._arguments import (
             literal_name_problems,
             raise_argument_problems,

@@ -12,7 +12,7 @@ from airflow_provider_tunedmodels.data import (
     example_problems,
     validate_example,
 )
-from airflow_provider_tunedmodels.models.limits import (
+from airflow_provider_tunedmodels.models.gemini.limits import (
     MAX_EXAMPLE_INPUT_CHARS,
     MAX_EXAMPLE_OUTPUT_CHARS,
 )

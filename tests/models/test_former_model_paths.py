@@ -1,4 +1,5 @@
-"""The Gemini API wire models moved to ``models.gemini``; every former import path still works."""
+"""The Gemini API wire models, limits and checks moved to ``models.gemini``; every former
+import path still works."""
 
 from __future__ import annotations
 
@@ -22,9 +23,18 @@ FORMER_MODULES = {
         "airflow_provider_tunedmodels.models.gemini.tuned_model"
     ),
 }
+#: The Gemini API's limits and local checks, also at the root of ``models`` in 0.1.0.
+FORMER_CHECK_MODULES = {
+    "airflow_provider_tunedmodels.models.limits": "airflow_provider_tunedmodels.models.gemini.limits",
+    "airflow_provider_tunedmodels.models.validation": (
+        "airflow_provider_tunedmodels.models.gemini.validation"
+    ),
+}
 
 
-@pytest.mark.parametrize(("former", "current"), sorted(FORMER_MODULES.items()))
+@pytest.mark.parametrize(
+    ("former", "current"), sorted({**FORMER_MODULES, **FORMER_CHECK_MODULES}.items())
+)
 def test_a_former_module_exports_the_same_objects(former: str, current: str) -> None:
     old = importlib.import_module(former)
     new = importlib.import_module(current)
@@ -100,3 +110,34 @@ def test_an_unknown_name_is_an_attribute_error() -> None:
         _ = gemini.NoSuchModel
     with pytest.raises(AttributeError, match="NoSuchModel"):
         _ = models_package.NoSuchModel
+
+
+#: What 0.1.0's ``models.limits`` and ``models.validation`` offered.
+NAMES_OF_0_1_0 = {
+    "airflow_provider_tunedmodels.models.limits": {
+        "DEFAULT_PAGE_SIZE",
+        "MAX_DISPLAY_NAME_LENGTH",
+        "MAX_EXAMPLE_INPUT_CHARS",
+        "MAX_EXAMPLE_OUTPUT_CHARS",
+        "MAX_PAGE_SIZE",
+        "MAX_TEMPERATURE",
+        "MIN_TEMPERATURE",
+        "TUNED_MODEL_ID_PATTERN",
+    },
+    "airflow_provider_tunedmodels.models.validation": {
+        "MUTABLE_TUNED_MODEL_FIELDS",
+        "update_mask_for",
+        "validate_new_permission",
+        "validate_new_tuned_model",
+        "validate_tuned_model_id",
+        "validate_tuned_model_update",
+    },
+}
+
+
+@pytest.mark.parametrize("module", sorted(NAMES_OF_0_1_0))
+def test_a_former_check_module_still_offers_what_0_1_0_did(module: str) -> None:
+    former = importlib.import_module(module)
+    assert NAMES_OF_0_1_0[module] <= set(former.__all__)
+    for name in NAMES_OF_0_1_0[module]:
+        assert getattr(former, name) is not None, name

@@ -6,7 +6,7 @@ import pytest
 
 from airflow_provider_tunedmodels.core.errors import InvalidRequestError
 from airflow_provider_tunedmodels.models.gemini import Permission, TunedModel
-from airflow_provider_tunedmodels.models.validation import (
+from airflow_provider_tunedmodels.models.gemini.validation import (
     validate_new_permission,
     validate_new_tuned_model,
     validate_tuned_model_id,

@@ -7,7 +7,7 @@ counterparts are in :mod:`airflow_provider_tunedmodels.models.vertex`.
 
 The names below are imported on first use, like those of
 :mod:`airflow_provider_tunedmodels.models`; validation lives in
-:mod:`~airflow_provider_tunedmodels.models.validation`.
+:mod:`~airflow_provider_tunedmodels.models.gemini.validation`.
 """
 
 from __future__ import annotations

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from airflow_provider_tunedmodels.models.validation import raise_for_problems
+from airflow_provider_tunedmodels.models.problems import raise_listed
 from airflow_provider_tunedmodels.models.vertex import limits
 from airflow_provider_tunedmodels.models.vertex.model import MUTABLE_MODEL_FIELDS, Model
 from airflow_provider_tunedmodels.models.vertex.names import (
@@ -81,7 +81,7 @@ def validate_new_tuning_job(job: TuningJob, *, api_version: str = "v1") -> None:
     problems = _common_problems(job, api_version, "")
     problems += _source_problems(job)
     problems += _spec_problems(job)
-    raise_for_problems(problems, "the tuning job to create")
+    raise_listed(problems, "the tuning job to create")
 
 
 def validate_rebase_request(request: RebaseTunedModelRequest, *, api_version: str = "v1") -> None:
@@ -98,7 +98,7 @@ def validate_rebase_request(request: RebaseTunedModelRequest, *, api_version: st
         )
     if request.tuning_job is not None:
         problems += _common_problems(request.tuning_job, api_version, "tuningJob.")
-    raise_for_problems(problems, "the rebase request")
+    raise_listed(problems, "the rebase request")
 
 
 def validate_model_update(changes: Model, update_mask: Iterable[str]) -> list[str]:
@@ -114,7 +114,7 @@ def validate_model_update(changes: Model, update_mask: Iterable[str]) -> list[st
         problems.append(f"nothing to update: give at least one of {allowed}")
     problems += display_name_problems("displayName", changes.display_name)
     problems += label_problems(changes.labels or {})
-    raise_for_problems(problems, "the model update")
+    raise_listed(problems, "the model update")
     return paths
 
 

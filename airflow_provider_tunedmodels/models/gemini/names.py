@@ -28,7 +28,7 @@ import re
 from dataclasses import dataclass
 
 from airflow_provider_tunedmodels.core.errors import InvalidRequestError
-from airflow_provider_tunedmodels.models.limits import TUNED_MODEL_ID_PATTERN
+from airflow_provider_tunedmodels.models.gemini.limits import TUNED_MODEL_ID_PATTERN
 
 __all__ = [
     "BASE_MODEL",
