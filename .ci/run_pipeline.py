@@ -1,10 +1,10 @@
 """Run ``example_dags/tuned_model_pipeline.py`` once against the bundled emulator and report.
 
-Everything it writes goes to ``.run/`` in the repository (an Airflow home with its
-SQLite database, the prepared data, the evaluation results, a loss chart and an
-evaluation chart), so
-the results can be inspected afterwards. The emulator runs as a child process and
-is stopped at the end, whatever happens.
+Everything it writes goes to ``.run/gemini/`` in the repository (an Airflow home with its
+SQLite database, the prepared data, the evaluation results, a loss chart and an evaluation
+chart), so the results can be inspected afterwards; the Vertex AI runner's ``.run/vertex/``
+is left alone. The emulator runs as a child process and is stopped at the end, whatever
+happens.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from typing import Any
 from pipeline_support import fresh_airflow_home, load_dag, xcom
 
 ROOT = Path(__file__).resolve().parents[1]
-RUN_DIR = ROOT / ".run"
+RUN_DIR = ROOT / ".run" / "gemini"
 DAG_FILE = ROOT / "example_dags" / "tuned_model_pipeline.py"
 
 
