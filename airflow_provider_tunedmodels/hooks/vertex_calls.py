@@ -43,7 +43,6 @@ __all__ = [
     "create_body",
     "create_tuning_job",
     "generate_content",
-    "generation_target",
     "get_model",
     "get_operation",
     "get_tuning_job",

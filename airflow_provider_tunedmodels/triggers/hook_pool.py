@@ -2,12 +2,11 @@
 
 A triggerer runs many triggers on one event loop. Opening an HTTP client per
 trigger, or per poll, would repeat TLS handshakes and hold a connection pool per
-waiting task. Instead each (event loop, connection id) pair gets one hook, and
-so one ``httpx.AsyncClient`` with one connection pool, while any trigger uses
-it; hooks are keyed by backend (hook class) and connection id. When its last
-user is done the client is closed, so an idle triggerer holds no connections,
-and a changed connection (a rotated API key) is read afresh the next time a
-trigger starts.
+waiting task. Instead each event loop gets one hook per backend (hook class)
+and connection id, and so one ``httpx.AsyncClient`` with one connection pool,
+while any trigger uses it. When its last user is done the client is closed, so
+an idle triggerer holds no connections, and a changed connection (a rotated API
+key) is read afresh the next time a trigger starts.
 
 While any trigger holds a hook, the objects the process held before the first
 one started (Airflow's own, several hundred thousand) are kept out of full
